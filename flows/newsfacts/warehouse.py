@@ -1,0 +1,134 @@
+"""DuckDB: schema, bulk loads, the SQL model runner, and publishing a read-only snapshot.
+
+The pipeline writes only to a *working* database. At the end of a successful, gated run the
+working database is copied to a temporary file beside the published warehouse and renamed over
+it, so analysts holding the published file open are never blocked and never see half a run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+LAYERS = ("staging", "intermediate", "marts", "views")
+
+
+def connect(path: Path, gazetteer: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse, create the stage tables, attach the gazetteer as ``gaz`` if given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        con.execute(SCHEMA.read_text())
+    if gazetteer is not None:
+        con.execute(f"attach '{_quote(gazetteer)}' as gaz (read_only)")
+    return con
+
+
+def _quote(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, key: str = "doc_id",
+                 keys: Iterable[str] | None = None) -> int:
+    """Delete the rows of ``keys`` (default: the keys present in ``df``) then bulk-insert ``df``.
+
+    Deleting first makes every stage idempotent: re-running a batch replaces its rows.
+    """
+    keys = sorted(set(df[key]) if keys is None else set(keys))
+    if keys:
+        con.register("_nf_keys", pd.DataFrame({"k": keys}))
+        con.execute(f"delete from {table} where {key} in (select k from _nf_keys)")
+        con.unregister("_nf_keys")
+    if len(df):
+        cols = ", ".join(df.columns)
+        con.register("_nf_rows", df)
+        con.execute(f"insert into {table} ({cols}) select {cols} from _nf_rows")
+        con.unregister("_nf_rows")
+    return len(df)
+
+
+def append_rows(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> int:
+    """Bulk-insert a DataFrame (never executemany: it is ~500 rows/s here)."""
+    if len(df):
+        cols = ", ".join(df.columns)
+        con.register("_nf_rows", df)
+        con.execute(f"insert into {table} ({cols}) select {cols} from _nf_rows")
+        con.unregister("_nf_rows")
+    return len(df)
+
+
+def discover_models(sql_dir: Path) -> list[tuple[str, str, Path]]:
+    """All models as (name, kind, path), ordered so that every model runs after those it references.
+
+    A model's dependencies are the other model names that appear as words in its SQL, the way
+    dbt's ``ref`` would declare them; the layer order staging → intermediate → marts → views breaks ties.
+    """
+    models: dict[str, tuple[str, Path, str]] = {}
+    for rank, layer in enumerate(LAYERS):
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            kind = "view" if layer == "views" else "table"
+            models[path.stem] = (kind, path, f"{rank}{path.stem}")
+    texts = {name: _strip_comments(p.read_text()) for name, (_, p, _) in models.items()}
+    deps = {name: {other for other in models if other != name
+                   and re.search(rf"\b{re.escape(other)}\b", texts[name])} for name in models}
+    ordered: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...] = ()) -> None:
+        if name in seen:
+            return
+        if name in stack:
+            raise ValueError(f"SQL models reference each other in a cycle: {' -> '.join(stack + (name,))}")
+        for dep in sorted(deps[name], key=lambda d: models[d][2]):
+            visit(dep, stack + (name,))
+        seen.add(name)
+        ordered.append(name)
+
+    for name in sorted(models, key=lambda n: models[n][2]):
+        visit(name)
+    return [(name, models[name][0], models[name][1]) for name in ordered]
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[str]:
+    """Materialise every SQL model in dependency order; returns the model names run."""
+    done = []
+    for name, kind, path in discover_models(sql_dir):
+        sql = path.read_text().strip().rstrip(";")
+        try:
+            con.execute(f"create or replace {kind} {name} as\n{sql}")
+        except duckdb.Error as exc:
+            raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
+        done.append(name)
+    return done
+
+
+def publish(working: Path, published: Path) -> Path:
+    """Atomically replace the published warehouse with a copy of the (closed) working database.
+
+    Readers that have the old file open keep reading the old snapshot (same inode); new
+    connections see the new one. The copy is fsynced before the rename so a crash leaves either
+    the old or the new warehouse, never a torn one.
+    """
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.publishing")
+    shutil.copyfile(working, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, published)
+    dir_fd = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return published
