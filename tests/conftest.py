@@ -1,0 +1,47 @@
+"""Shared fixtures: real DuckDB files in tmp paths, the real gazetteer, a real Prefect harness."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSFACTS_SHARED", ROOT.parent / "shared"))
+SEEDS = ROOT / "seeds"
+GOLD = SHARED / "gold" / "seeds.json"
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict:
+    return json.loads(GOLD.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def gazetteer_path() -> Path:
+    """The real gazetteer, built once into data/ (reused across runs, rebuilt on version change)."""
+    from newsfacts.config import Settings
+    from newsfacts.gazetteer import ensure_gazetteer
+
+    path = Settings().gazetteer
+    ensure_gazetteer(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One real, temporary Prefect server for the whole session (it takes ~15 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    dest = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dest)
+    return dest

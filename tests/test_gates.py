@@ -1,0 +1,78 @@
+"""Every gate passes on good data and fails, naming table and expectation, on planted bad data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from newsfacts import gates, warehouse
+from newsfacts.config import ROOT
+
+EXPECTATIONS = ROOT / "expectations"
+NOW = datetime(2026, 1, 1)
+BODY = "Putin spoke in Kyiv.\nZelensky replied."
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    raw = pd.DataFrame([dict(content_hash="a" * 64, source_uri="x.txt", size_bytes=3, media_type="text",
+                             detected_encoding="utf-8", raw=b"abc", ingested_at=NOW, run_id="r",
+                             pipeline_version="t")])
+    warehouse.append_rows(con, "raw_documents", raw)
+    doc = dict(doc_id="a" * 16, content_hash="a" * 64, source_uri="x.txt", title="T", body=BODY, language="en",
+               story_id="a" * 16, cleaned_at=NOW, run_id="r", pipeline_version="t")
+    warehouse.append_rows(con, "documents", pd.DataFrame([doc]))
+    warehouse.append_rows(con, "sentences", pd.DataFrame([
+        dict(doc_id="a" * 16, sentence_idx=0, paragraph_idx=0, start_char=0, end_char=20),
+        dict(doc_id="a" * 16, sentence_idx=1, paragraph_idx=1, start_char=21, end_char=38)]))
+    warehouse.append_rows(con, "entity_mentions", pd.DataFrame([
+        dict(doc_id="a" * 16, mention_id=0, start_char=0, end_char=5, surface="Putin", label="PERSON",
+             sentence_idx=0, source="ner", ner_model="m")]))
+    con.execute("""create table dim_location as select 'L1' as location_id, 'Kyiv' as name, 'city' as kind,
+                   703448 as geonameid, null::varchar as iso3166_2, 'UA' as country_code,
+                   50.45::double as latitude, 30.52::double as longitude""")
+    con.execute("""create table fact_location_mention as select 'aaaaaaaaaaaaaaaa' as doc_id, 'L1' as location_id,
+                   15 as start_char, 19 as end_char, 'Kyiv' as surface""")
+    return con
+
+
+def _validate(con, tmp_path, table, keys=None):
+    return gates.validate(con, table, "test", "r", EXPECTATIONS, tmp_path, keys)
+
+
+def test_good_batches_pass(con, tmp_path):
+    for table, keys in [("raw_documents", ["a" * 64]), ("documents", ["a" * 16]), ("sentences", ["a" * 16]),
+                        ("entity_mentions", ["a" * 16]), ("dim_location", None), ("fact_location_mention", None)]:
+        result = _validate(con, tmp_path, table, keys)
+        assert result.success, result.failures
+    gates.record(con, [result])
+    assert con.execute("select count(*) from dq_results where table_name = 'fact_location_mention'").fetchone()[0] > 3
+    assert gates.data_docs_index(tmp_path).exists()
+
+
+@pytest.mark.parametrize("table,keys,plant,expectation", [
+    ("documents", ["a" * 16], "update documents set body = 'The Kremlinâs demands.'",
+     "expect_column_values_to_not_match_regex"),
+    ("documents", ["a" * 16], "update documents set body = body || '\n© 2025 Ukrinform. All rights reserved.'",
+     "expect_column_values_to_not_match_regex"),
+    ("entity_mentions", ["a" * 16], "update entity_mentions set start_char = 1", "expect_column_pair_values_to_be_equal"),
+    ("entity_mentions", ["a" * 16], "update entity_mentions set doc_id = 'missing'", None),
+    ("dim_location", None, "update dim_location set latitude = 123", "expect_column_values_to_be_between"),
+    ("fact_location_mention", None, "update fact_location_mention set location_id = 'L2'",
+     "expect_column_values_to_be_in_set"),
+    ("raw_documents", ["a" * 64], "update raw_documents set media_type = 'pdf'", "expect_column_values_to_be_in_set"),
+])
+def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expectation):
+    con.execute(plant)
+    if keys and plant.endswith("'missing'"):
+        keys = ["missing"]
+    result = _validate(con, tmp_path, table, keys)
+    assert not result.success
+    with pytest.raises(gates.GateFailed) as err:
+        gates.require(result)
+    assert f"table '{table}'" in str(err.value)
+    if expectation:
+        assert expectation in str(err.value)
