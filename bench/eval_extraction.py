@@ -99,7 +99,6 @@ def main() -> int:
     a = ap.parse_args()
 
     import trafilatura
-
     from newsfacts.clean import clean_text
 
     pages = load(a.data)
@@ -124,8 +123,9 @@ def main() -> int:
         def f1(x):
             p, r = _precision(*x), _recall(*x)
             return 2 * p * r / (p + r) if p + r else 0.0
-        rows = sorted(((f1(n) - f1(t), f1(t), f1(n), _precision(*n), _recall(*n), k)
-                       for (k, *_), t, n in zip(pages, per_page["trafilatura"], per_page["newsfacts"], strict=True)))
+        pairs = zip(pages, per_page["trafilatura"], per_page["newsfacts"], strict=True)
+        rows = sorted((f1(n) - f1(t), f1(t), f1(n), _precision(*n), _recall(*n), k)
+                      for (k, *_), t, n in pairs)
         for d, ft, fnf, p, r, k in rows[: a.worst]:
             print(f"{d:+.3f} traf {ft:.3f} nf {fnf:.3f} (P {p:.3f} R {r:.3f}) {k}", file=sys.stderr)
     if a.min_f1 is not None and results["newsfacts"]["f1"] < a.min_f1:

@@ -31,12 +31,14 @@ class Rules:
     titles: dict[tuple[str, ...], str]
     role_nouns: frozenset[tuple[str, ...]]
     title_modifiers: frozenset[str]
+    local_modifiers: frozenset[str]
     org_descriptors: frozenset[tuple[str, ...]]
     org_descriptor_modifiers: frozenset[str]
     generic_words: frozenset[str]
     non_actor_heads: frozenset[str]
     place_heads: frozenset[str]
     non_actor_org_tails: frozenset[str]
+    function_words: frozenset[str]
     generic_orgs: frozenset[str]
     org_alias: dict[str, str]
     first_name: dict[str, str]
@@ -61,12 +63,14 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         titles=titles,
         role_nouns=frozenset(_phrase(t) for t in raw["role_nouns"]),
         title_modifiers=frozenset(raw["title_modifiers"]),
+        local_modifiers=frozenset(raw["local_modifiers"]),
         org_descriptors=frozenset(_phrase(t) for t in raw["org_descriptors"]),
         org_descriptor_modifiers=frozenset(raw["org_descriptor_modifiers"]),
         generic_words=frozenset(raw["generic_words"]),
         non_actor_heads=frozenset(raw["non_actor_heads"]),
         place_heads=frozenset(raw["place_heads"]),
         non_actor_org_tails=frozenset(raw["non_actor_org_tails"]),
+        function_words=frozenset(raw["function_words"]),
         generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
         org_alias=org_alias,
         first_name=first,
@@ -150,12 +154,13 @@ def _left_phrase(body: str, left: list[Tok], end: int, heads: dict[tuple[str, ..
                 country, i = c, i - k
                 continue
             if left[i - 1].low in modifiers and not left[i - 1].possessive:
-                if left[i - 1].low in ("regional", "local", "city", "district", "provincial", "administration"):
-                    scope = "local" if scope else scope
+                if left[i - 1].low in rules.local_modifiers and scope:
+                    scope = "local"
                 i -= 1
                 continue
             break
-        return Context(title=body[left[i].start:left[-1].end], scope=scope, country=country, start=left[i].start)
+        return Context(title=body[left[i].start:left[-1].end], scope=scope, country=country,
+                       start=left[i].start)
     return None
 
 
@@ -163,7 +168,8 @@ def title_before(body: str, sent_start: int, start: int, label: str, rules: Rule
     """Title, honorific and country written right before a mention ("US President", "Mr", "Russia’s")."""
     left = tokens(body[sent_start:start], sent_start)
     ctx = Context()
-    if left and _adjacent(body, left[-1], start) and left[-1].low in rules.honorifics and left[-1].capitalised:
+    last = left[-1] if left else None
+    if last and _adjacent(body, last, start) and last.low in rules.honorifics and last.capitalised:
         ctx.honorific = left[-1].text.rstrip(".")
         ctx.start = left[-1].start
         left = left[:-1]
@@ -186,7 +192,11 @@ def title_before(body: str, sent_start: int, start: int, label: str, rules: Rule
 
 
 def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Rules) -> Context | None:
-    """Title or affiliation in an appositive: "X’s Belarusian counterpart, NAME" or "NAME, the Belarusian president,"."""
+    """Title or affiliation in an appositive.
+
+    "Zelensky’s Belarusian counterpart, NAME" or "NAME, the Belarusian president,"; a role noun
+    (counterpart, ally) gives the country but is not a title.
+    """
     heads: dict[tuple[str, ...], str | None] = dict(rules.titles)
     heads.update(dict.fromkeys(rules.role_nouns))
     before = body[sent[0]:start].rstrip()
@@ -202,8 +212,7 @@ def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Ru
     m = re.match(r",\s+(?:the\s+)?([^,.;:()]+?)\s*[,.;]", after)
     if m:
         seg = tokens(m.group(1), end + m.start(1))
-        found = _left_phrase(body, seg, seg[-1].end + 1 if seg else end, heads, rules.title_modifiers, rules) \
-            if seg else None
+        found = _left_phrase(body, seg, end + m.end(1), heads, rules.title_modifiers, rules) if seg else None
         if found and found.start == seg[0].start and found.country:
             if _phrase(found.title)[-1:] in rules.role_nouns:
                 found.title, found.scope = None, None
@@ -214,13 +223,16 @@ def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Ru
 def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int] | None:
     """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives."""
     toks = tokens(body[start:end], start)
-    cut = None
     for k, t in enumerate(toks[:-1]):
-        if t.possessive:
-            cut = k
-            break
-    if cut is not None:
-        toks = toks[:cut + 1]
+        if not t.possessive:
+            continue
+        rest = toks[k + 1:]
+        if all((r.bare,) in rules.countries or r.low in rules.generic_words or not r.capitalised
+               for r in rest):
+            toks = toks[:k + 1]
+        elif (t.bare,) in rules.countries and k == 0:
+            toks = rest
+        break
     while toks and (toks[0].low in rules.generic_words or toks[0].low in rules.honorifics
                     or (_phrase(toks[0].text) in rules.countries and len(toks) > 1)):
         toks = toks[1:]
@@ -255,18 +267,24 @@ def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def _person_parts(name: str, rules: Rules) -> tuple[str | None, str, int]:
     """(canonical first-name key, surname key, token count) of a cleaned person name."""
-    parts = [t.bare for t in tokens(name) if t.bare not in NAME_SUFFIXES]
+    parts = name_key(name).split()
+    suffix = ""
+    if len(parts) > 2 and parts[-1] in NAME_SUFFIXES:
+        suffix = " " + parts.pop()
     if not parts:
         return None, name_key(name), 0
-    surname = name_key(parts[-1])
+    surname = parts[-1] + suffix
     if len(parts) == 1:
         return None, surname, 1
-    first = name_key(parts[0])
+    first = parts[0]
     return rules.first_name.get(first, first), surname, len(parts)
 
 
 def org_key(name: str, country: str | None, rules: Rules) -> str:
     """Key of an organisation: its short-form canonical name; country-bound bodies carry the country."""
+    toks = tokens(name)
+    if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
+        name = name[toks[1].start:]
     key = name_key(name)
     key = re.sub(r"^the ", "", key)
     key = rules.org_alias.get(key, key)
@@ -322,7 +340,7 @@ def find_actor_mentions(body: str, ents: list[tuple[int, int, str]], sentences: 
         nxt = _next_words(body, e, 3)
         if alias is None and nxt and nxt[0] in rules.place_heads:
             continue
-        if any(w in rules.non_actor_heads for w in nxt) and not _adjacent_title(body, e, rules):
+        if _names_a_thing(nxt, rules):
             banned.add(name_key(surface))
             continue
         if label == "ORG" and _phrase(surface)[-1] in rules.non_actor_org_tails:
@@ -341,8 +359,16 @@ def find_actor_mentions(body: str, ents: list[tuple[int, int, str]], sentences: 
     return [_row(body, c, rules) for c in _dedupe(cands)]
 
 
-def _adjacent_title(body: str, end: int, rules: Rules) -> bool:
-    """Guard for the non-actor rule: "Putin said the missile…" must not ban Putin (a verb intervenes)."""
+def _names_a_thing(nxt: list[str], rules: Rules) -> bool:
+    """"Oreshnik intermediate-range ballistic missile": a thing noun follows with only modifiers between.
+
+    A function word in between ("Putin said the missile…") means the noun belongs to another phrase.
+    """
+    for k, w in enumerate(nxt):
+        if w in rules.non_actor_heads:
+            return True
+        if w in rules.function_words or k == 2:
+            return False
     return False
 
 
@@ -354,6 +380,8 @@ def _contexts(body: str, cands: list[Cand], sents: list[tuple[int, int]], rules:
             app = appositive(body, sent, c.start, c.end, rules)
             if app is not None:
                 ctx.title, ctx.scope, ctx.country = app.title, app.scope, app.country
+        if c.label == "ORG" and ctx.country and ctx.title is None and ctx.start is not None:
+            c.start = ctx.start
         c.ctx = ctx
 
 
@@ -402,10 +430,7 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
         if POSSESSIVE.search(tok.text) and tok.possessive:
             e = s + len(re.sub(r"['’]s?$", "", tok.text))
         if translit_key(name_key(word)) in people:
-            prev = tokens(body[max(0, s - 40):s], max(0, s - 40))
-            if prev and _adjacent(body, prev[-1], s) and prev[-1].capitalised and \
-                    prev[-1].low not in rules.honorifics and prev[-1].low not in rules.generic_words and \
-                    not prev[-1].possessive and tuple(_phrase(prev[-1].text)) not in rules.titles:
+            if _other_first_name(body, s, rules):
                 continue
             if place_spans and _covered(place_spans, s, e):
                 continue
@@ -419,6 +444,19 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
             out.append(Cand(s, e, "ORG", _sentence_of(sent_starts, s), "recovered", anchored=True))
             taken.append((s, e))
     return out
+
+
+def _other_first_name(body: str, start: int, rules: Rules) -> bool:
+    """A capitalised word right before a surname that is not a known word, title or honorific is another
+    first name ("Hunter Biden" when the document knows "Joe Biden"): do not recover it. Sentence
+    openers are no exception (precision first); common ones are listed in generic_words."""
+    prev = tokens(body[max(0, start - 40):start], max(0, start - 40))
+    if not prev or not _adjacent(body, prev[-1], start) or not prev[-1].capitalised:
+        return False
+    p = prev[-1]
+    known = p.low in rules.honorifics or p.low in rules.generic_words or p.low in rules.function_words \
+        or _phrase(p.text) in rules.titles or (p.bare,) in rules.countries or p.possessive
+    return not known
 
 
 LEADER_HEADS = {("president",), ("leader",), ("prime", "minister"), ("premier",), ("chancellor",),
@@ -453,7 +491,8 @@ def _corefs(body: str, cands: list[Cand], sents, sent_starts, rules: Rules) -> l
             if c.ctx.country == country:
                 keys.setdefault(key, set()).add(_phrase(c.ctx.title or "")[-1:])
         if len(keys) > 1:
-            keys = {k2: v for k2, v in keys.items() if head[-1:] in v or (head in LEADER_HEADS and v & LEADER_HEADS)}
+            keys = {k2: v for k2, v in keys.items()
+                    if head[-1:] in v or (head in LEADER_HEADS and v & LEADER_HEADS)}
         cand = Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "coref", anchored=True,
                     ctx=Context(title=body[s:e], scope="national", country=country, start=s))
         if len(keys) == 1:

@@ -309,11 +309,12 @@ def _fix_lossy(text: str) -> str:
             prev = chars[i - 1] if i else ""
             nxt = chars[i + 1] if i + 1 < len(chars) else ""
             prev_word = bool(prev) and (prev.isalnum() or prev in ".,;:!?")
+            opener = not prev or prev.isspace() or prev in "([{-\u2014\u2013"
             if prev.isalnum() and nxt.isalpha():
                 chars[i] = "\u2019"
             elif prev.isspace() and (nxt.isspace() or not nxt):
                 chars[i] = "\u2013"
-            elif (not prev or prev.isspace() or prev in "([{-\u2014\u2013") and (nxt.isalnum() or nxt in "'\u2018"):
+            elif opener and (nxt.isalnum() or nxt in "'\u2018"):
                 chars[i] = "\u201c"
                 open_quote = True
             elif prev_word and open_quote:

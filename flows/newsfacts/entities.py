@@ -18,7 +18,8 @@ COLUMNS = {
     "toponym_mentions": ["doc_id", "start_char", "end_char", "surface", "sentence_idx", "name_key",
                          "translit_key", "qualifier", "context_key", "source"],
     "actor_mentions": ["doc_id", "start_char", "end_char", "surface", "label", "sentence_idx", "actor_key",
-                       "title", "country_code", "source"],
+                       "title", "country_code", "source", "name", "first_key", "surname_key", "first_translit",
+                       "surname_translit", "n_tokens", "honorific", "title_scope", "anchored"],
 }
 
 
@@ -61,11 +62,12 @@ def extract_batch(docs: list[tuple[str, str, str | None]], settings: Settings) -
     for doc_id, body in english:
         sents = by_doc_sent.get(doc_id, [])
         ents = by_doc_ent.get(doc_id, [])
-        places = toponyms.find_toponyms(body, ents, lookup)
+        bounds = [(s["start_char"], s["end_char"]) for s in sents]
+        places = toponyms.find_toponyms(body, ents, lookup, bounds)
         for p in places:
-            topo_rows.append({"doc_id": doc_id, "sentence_idx": _sentence_of(sents, p["start_char"]), **p})
+            topo_rows.append({**p, "doc_id": doc_id, "sentence_idx": _sentence_of(sents, p["start_char"])})
         spans = [(p["start_char"], p["end_char"]) for p in places]
-        for a in actors.find_actor_mentions(body, ents, [(s["start_char"], s["end_char"]) for s in sents], spans):
+        for a in actors.find_actor_mentions(body, ents, bounds, spans):
             actor_rows.append({"doc_id": doc_id, **a})
     return {"sentences": sentences, "entity_mentions": entities, "toponym_mentions": topo_rows,
             "actor_mentions": actor_rows}

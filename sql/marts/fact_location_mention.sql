@@ -1,0 +1,27 @@
+-- one row per resolved toponym mention
+with mentions as (
+    select * from toponym_mentions
+),
+
+resolved as (
+    select * from int_toponym_resolved
+),
+
+final as (
+    select
+        m.doc_id,
+        r.place_id as location_id,
+        m.start_char,
+        m.end_char,
+        m.surface,
+        m.sentence_idx,
+        r.method,
+        r.confidence,
+        m.qualifier,
+        m.source
+    from mentions as m
+    inner join resolved as r on r.doc_id = m.doc_id and r.start_char = m.start_char
+    where r.score >= 4
+)
+
+select * from final

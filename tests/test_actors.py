@@ -1,0 +1,173 @@
+"""Actor mentions: features from find_actor_mentions, the SQL fold on real DuckDB files, alias floor."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from newsfacts.actors import find_actor_mentions
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = Path("/work/shared/gold/seeds.json")
+SCORER = Path("/work/shared/tools/score_seeds.py")
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("eval_actors", ROOT / "bench" / "eval_actors.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _ents(body: str, spans: list[tuple]) -> list[tuple[int, int, str]]:
+    """NER-like spans from (label, surface[, n-th occurrence]) items."""
+    out = []
+    for label, surface, *nth in spans:
+        m = list(re.finditer(re.escape(surface), body))[nth[0] if nth else 0]
+        out.append((m.start(), m.end(), label))
+    return out
+
+
+def _mentions(body: str, spans, places=()):
+    sents = [(m.start(), m.end()) for m in re.finditer(r"[^.\n]+[.\n]?", body)]
+    return find_actor_mentions(body, _ents(body, spans), sents, list(places))
+
+
+def test_titles_and_countries_from_context():
+    body = ("US President Donald Trump met Russian leader Vladimir Putin. "
+            "Reporting to Putin, Defense Minister Andrei Belousov spoke. "
+            "Chief of the General Staff Valery Gerasimov agreed.")
+    spans = [("PERSON", "Donald Trump"), ("PERSON", "Vladimir Putin"), ("PERSON", "Putin", 1),
+             ("ORG", "Defense"), ("PERSON", "Andrei Belousov"), ("PERSON", "Valery Gerasimov")]
+    rows = {r["surface"]: r for r in _mentions(body, spans)}
+    assert (rows["Donald Trump"]["title"], rows["Donald Trump"]["country_code"]) == ("US President", "US")
+    putin = rows["Vladimir Putin"]
+    assert (putin["title"], putin["country_code"]) == ("Russian leader", "RU")
+    assert rows["Andrei Belousov"]["title"] == "Defense Minister"
+    assert rows["Andrei Belousov"]["country_code"] is None
+    assert rows["Valery Gerasimov"]["title"] == "Chief of the General Staff"
+    assert "Defense" not in rows
+
+
+def test_appositive_counterpart_gives_country_not_title():
+    body = "Zelensky’s Belarusian counterpart, Alexander Lukashenko, said it was terrorism."
+    spans = [("PERSON", "Zelensky’s Belarusian"), ("PERSON", "Alexander Lukashenko")]
+    (row,) = [r for r in _mentions(body, spans) if r["surface"] == "Alexander Lukashenko"]
+    assert row["country_code"] == "BY" and row["title"] is None
+
+
+def test_local_office_is_marked_for_place_country():
+    body = "In the southwestern Voronezh region, Governor Alexander Gusev said a fire broke out."
+    (row,) = _mentions(body, [("PERSON", "Alexander Gusev")], places=[(20, 28)])
+    assert row["title"] == "Governor" and row["title_scope"] == "local" and row["country_code"] is None
+
+
+def test_org_descriptor_and_possessive_country():
+    body = "The Russian state-owned news agency RIA Novosti reported it. Russia’s Defense Ministry said more."
+    rows = {r["surface"]: r for r in _mentions(body, [("ORG", "RIA Novosti"), ("ORG", "Defense Ministry")])}
+    assert rows["RIA Novosti"]["country_code"] == "RU"
+    assert rows["Russia’s Defense Ministry"]["actor_key"] == "defense ministry@ru"
+
+
+def test_recovery_and_relabel():
+    body = ("Volodymyr Zelensky spoke. Zelenskyy has expressed readiness.\n"
+            "Belousov also said so. Andrei Belousov agreed. Donald Trump called. Then Trump said no.")
+    rows = _mentions(body, [("PERSON", "Volodymyr Zelensky"), ("PERSON", "Andrei Belousov"),
+                            ("PERSON", "Donald Trump"), ("ORG", "Trump", 1)])
+    got = {(r["surface"], r["label"], r["source"]) for r in rows}
+    assert ("Zelenskyy", "PERSON", "recovered") in got
+    assert ("Belousov", "PERSON", "recovered") in got
+    assert any(s == "Trump" and lab == "PERSON" for s, lab, _ in got)
+
+
+def test_non_actors_dropped():
+    body = ("Putin praised the new Oreshnik intermediate-range ballistic missile. "
+            "A version of the Oreshnik hit a factory. Drones hit the Krasnodar region. "
+            "Top Kyiv officials spoke. Arrow was seen.")
+    rows = _mentions(body, [("PERSON", "Putin"), ("PERSON", "Oreshnik"), ("ORG", "Oreshnik", 1),
+                            ("ORG", "Krasnodar"), ("PERSON", "Top Kyiv"), ("PERSON", "Arrow")],
+                     places=[(body.index("Kyiv"), body.index("Kyiv") + 4)])
+    assert [r["surface"] for r in rows] == ["Putin"]
+
+
+def test_false_merge_guard_in_recovery():
+    body = "Joe Biden spoke. Hunter Biden testified."
+    rows = _mentions(body, [("PERSON", "Joe Biden")])
+    assert [r["surface"] for r in rows] == ["Joe Biden"]
+
+
+def test_coref_definite_description():
+    body = "US President Donald Trump spoke. The American president said he believed him."
+    rows = _mentions(body, [("PERSON", "Donald Trump")])
+    coref = [r for r in rows if r["source"] == "coref"]
+    assert len(coref) == 1 and coref[0]["actor_key"] == "donald trump" and coref[0]["country_code"] == "US"
+
+
+def _warehouse(path: Path, docs: list[tuple[str, str, list]]) -> duckdb.DuckDBPyConnection:
+    bench = _bench()
+    con = duckdb.connect(str(path))
+    rows, sents = [], []
+    for doc_id, body, spans in docs:
+        s = [(m.start(), m.end()) for m in re.finditer(r"[^.\n]+[.\n]?", body)]
+        sents += [{"doc_id": doc_id, "sentence_idx": i, "paragraph_idx": 0, "start_char": a, "end_char": b}
+                  for i, (a, b) in enumerate(s)]
+        rows += [{"doc_id": doc_id, **r} for r in find_actor_mentions(body, _ents(body, spans), s, [])]
+    bench.load_df(con, "documents", [{"doc_id": d, "body": b, "story_id": "s1" if d != "d3" else "d3"}
+                                     for d, b, _ in docs])
+    bench.load_df(con, "sentences", sents)
+    bench.load_df(con, "actor_mentions", rows)
+    con.execute("create table fact_location_mention (doc_id varchar, location_id varchar, start_char int, "
+                "end_char int, surface varchar, sentence_idx int)")
+    con.execute("create table dim_location (location_id varchar, name varchar, country_code varchar)")
+    bench.run_actor_models(con)
+    return con
+
+
+def test_sql_fold_across_documents(tmp_path):
+    con = _warehouse(tmp_path / "w.duckdb", [
+        ("d1", "Ukrainian President Volodymyr Zelensky spoke. Mr Zelensky said NATO would help.",
+         [("PERSON", "Volodymyr Zelensky"), ("PERSON", "Zelensky", 1), ("ORG", "NATO")]),
+        ("d2", "Volodymyr Zelenskyy and Olena Zelenska arrived. Zelenska spoke. Nato agreed.",
+         [("PERSON", "Volodymyr Zelenskyy"), ("PERSON", "Olena Zelenska"), ("PERSON", "Zelenska", 1),
+          ("ORG", "Nato")]),
+        ("d3", "Zelensky met Andrei Belousov and economist Yelena Belousova.",
+         [("PERSON", "Zelensky"), ("PERSON", "Andrei Belousov"), ("PERSON", "Yelena Belousova")]),
+    ])
+    actors = con.execute("select name, actor_type, country_code, title, mention_count, doc_count, "
+                         "story_count from dim_actor order by name").df()
+    names = list(actors["name"])
+    assert names == ["Andrei Belousov", "NATO", "Olena Zelenska", "Volodymyr Zelensky", "Yelena Belousova"]
+    zel = actors[actors["name"] == "Volodymyr Zelensky"].iloc[0]
+    assert (zel["mention_count"], zel["doc_count"], zel["story_count"]) == (4, 3, 2)
+    assert zel["country_code"] == "UA" and zel["title"] == "Ukrainian President"
+    counts = con.execute("select story_count from actor_counts where name = 'NATO'").fetchone()
+    assert counts == (1,)
+    con.close()
+
+
+def test_alias_cases_floor():
+    cases = json.loads((ROOT / "tests" / "data" / "alias_cases.json").read_text(encoding="utf-8"))
+    assert len(cases) >= 30
+    r = _bench().alias_eval()
+    assert r["precision"] == 1.0
+    assert r["recall"] >= 0.92
+
+
+@pytest.mark.skipif(not (GOLD.exists() and SCORER.exists()), reason="shared gold not available")
+def test_seeds_score_strict(tmp_path):
+    out = tmp_path / "seeds.duckdb"
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_actors.py"), "--seeds", str(out)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    con = duckdb.connect(str(out), read_only=True)
+    zel = con.execute("select count(*) from dim_actor where name ilike '%zelensk%'").fetchone()[0]
+    assert zel == 1
+    assert pd.Index(con.execute("select actor_id from dim_actor").df()["actor_id"]).is_unique
+    con.close()

@@ -1,0 +1,16 @@
+from newsfacts.names import name_key, translit_key
+
+
+def test_name_key_normalises_spelling():
+    assert name_key("The St. Petersburg’s") == "saint petersburg"
+    assert name_key("Russia’s") == "russia"
+    assert name_key("U.S.") == "us"
+    assert name_key("Kraków") == "krakow"
+    assert name_key("Mar-a-Lago") == "mar a lago"
+
+
+def test_translit_key_collapses_romanisations():
+    for a, b in [("Myrnograd", "Myrnohrad"), ("Hulyaipole", "Huliaipole"), ("Zelenskyy", "Zelensky"),
+                 ("Zaporizhzhia", "Zaporizhzhya")]:
+        assert translit_key(a) == translit_key(b)
+    assert translit_key("Moscow") != translit_key("Kyiv")

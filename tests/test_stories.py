@@ -1,0 +1,68 @@
+"""Stories: syndicated editions group, unrelated articles do not, signatures persist between runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from newsfacts import stories
+
+GOLD = Path("/work/shared/gold/seeds.json")
+
+
+def _seed_bodies() -> list[tuple[str, str]]:
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    return [(k[:3], "\n".join(v.get("body_lines_repaired") or v["body_lines"]))
+            for k, v in sorted(gold.items()) if not k.startswith("_")]
+
+
+needs_gold = pytest.mark.skipif(not GOLD.exists(), reason="shared gold not available")
+
+
+@needs_gold
+def test_seed_editions_group_and_nothing_else():
+    rows = {r["doc_id"]: r for r in stories.assign_stories(_seed_bodies())}
+    assert {d: r["story_id"] for d, r in rows.items()} == {
+        "000": "000", "001": "001", "002": "001", "003": "003", "004": "004"}
+    assert 0.2 < rows["002"]["similarity"] < 0.3
+    assert rows["001"]["similarity"] is None
+
+
+@needs_gold
+def test_new_batch_matches_stored_signatures(tmp_path):
+    bodies = _seed_bodies()
+    first, later = [b for b in bodies if b[0] != "002"], [b for b in bodies if b[0] == "002"]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    run1 = stories.assign_stories(first)
+    con.register("sigs", pd.DataFrame([s for r in run1 for s in r["signature"]]))
+    con.execute("create table story_signatures as select * from sigs")
+    con.register("docs", pd.DataFrame([{"doc_id": d, "body": b, "story_id": r["story_id"]}
+                                       for (d, b), r in zip(first, run1, strict=True)]))
+    con.execute("create table documents as select * from docs")
+    con.close()
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.register("new_sigs", pd.DataFrame([s for d, b in later for s in stories.signature_rows(d, b)]))
+    hits = con.execute("select s.doc_id, s.band, s.hash from story_signatures s "
+                       "join new_sigs n using (band, hash)").fetchall()
+    assert {h[0] for h in hits} == {"001"}
+    story_of = dict(con.execute("select doc_id, story_id from documents").fetchall())
+
+    def fetch(ids):
+        return dict(con.execute("select doc_id, body from documents where doc_id in (select unnest($1))",
+                                [ids]).fetchall())
+
+    (row,) = stories.assign_stories(later, existing=hits, existing_story=story_of, fetch_bodies=fetch)
+    assert row["story_id"] == "001" and row["matched_doc_id"] == "001"
+    assert (con.execute("select count(*) from story_signatures").fetchone()[0]) == 4 * stories.BANDS
+    con.close()
+
+
+def test_unrelated_short_texts_stay_apart():
+    a = "The central bank raised interest rates by half a point on Thursday, citing inflation.\n" * 3
+    b = "Heavy rain flooded the valley overnight and hundreds of residents were evacuated by boat.\n" * 3
+    rows = stories.assign_stories([("a", a), ("b", b)])
+    assert [r["story_id"] for r in rows] == ["a", "b"]

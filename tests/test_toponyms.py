@@ -1,0 +1,50 @@
+import duckdb
+import pytest
+from newsfacts.gazetteer import DEFAULT_PATH, attach
+from newsfacts.toponyms import find_toponyms, load_lookup, mention_from_span
+
+
+@pytest.fixture(scope="module")
+def lookup():
+    con = duckdb.connect()
+    attach(con, DEFAULT_PATH)
+    return load_lookup(con)
+
+
+def surfaces(rows):
+    return {r["surface"]: r for r in rows}
+
+
+@pytest.mark.slow
+def test_finds_places_despite_ner_labels(lookup):
+    body = ("Governor Alexander Gusev said Kyiv and Sumy were hit, while Russian troops entered "
+            "the Luhansk and Donetsk regions.")
+    ents = [(0, 30, "PERSON"), (30, 34, "PERSON")]
+    got = surfaces(find_toponyms(body, ents, lookup))
+    assert "Kyiv" in got and "Sumy" in got
+    assert got["Luhansk"]["qualifier"] == "region" and got["Donetsk regions"]["qualifier"] == "region"
+    assert not any("Gusev" in s or "Russian" in s for s in got)
+
+
+@pytest.mark.slow
+def test_context_keys(lookup):
+    body = ("Troops encircled Pokrovsk and Myrnograd in eastern Ukraine’s Donetsk region. "
+            "He met Trump in Odesa, Ukraine.")
+    got = surfaces(find_toponyms(body, [], lookup))
+    assert got["Pokrovsk"]["context_key"] == "donetsk" and got["Myrnograd"]["context_key"] == "donetsk"
+    assert got["Odesa"]["context_key"] == "ukraine"
+
+
+@pytest.mark.slow
+def test_refuses_acronym_orgs_and_directions(lookup):
+    body = "Ukraine wants to join NATO, backed by the West."
+    got = surfaces(find_toponyms(body, [(22, 26, "ORG")], lookup))
+    assert set(got) == {"Ukraine"}
+
+
+@pytest.mark.slow
+def test_mention_from_span(lookup):
+    body = "He lives in Paris, Tenn. near the Donetsk Oblast."
+    assert mention_from_span(body, 12, 17, lookup)["context_key"] == "tenn"
+    m = mention_from_span(body, 34, 48, lookup)
+    assert m["qualifier"] == "region" and m["name_key"] == "donetsk"
