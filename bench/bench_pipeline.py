@@ -97,7 +97,8 @@ def main() -> int:
         print(f"  stage {k:<13} {v:>8} docs/s  ({stages[k]} s)")
     print(f"  bound: trafilatura alone {bound['trafilatura']:.2f} s + spaCy NER alone {bound['spacy_ner']:.2f} s"
           f" = {bound['bound']:.2f} s")
-    print(f"  pipeline / bound    {fig['ratio_to_bound']:>8}x   (pipeline / NER alone {fig['ratio_to_spacy_ner_alone']}x)")
+    print(f"  pipeline / bound    {fig['ratio_to_bound']:>8}x   "
+          f"(pipeline / NER alone {fig['ratio_to_spacy_ner_alone']}x)")
     print(f"  incremental re-run  {fig['incremental_rerun_wall_s']:>8} s wall (unchanged inputs)")
     print(f"  peak memory         {fig['peak_rss_mb']:>8} MB")
     if args.json:

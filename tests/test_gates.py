@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-
 from newsfacts import gates, warehouse
 from newsfacts.config import ROOT
 
@@ -58,7 +57,8 @@ def test_good_batches_pass(con, tmp_path):
      "expect_column_values_to_not_match_regex"),
     ("documents", ["a" * 16], "update documents set body = body || '\n© 2025 Ukrinform. All rights reserved.'",
      "expect_column_values_to_not_match_regex"),
-    ("entity_mentions", ["a" * 16], "update entity_mentions set start_char = 1", "expect_column_pair_values_to_be_equal"),
+    ("entity_mentions", ["a" * 16], "update entity_mentions set start_char = 1",
+     "expect_column_pair_values_to_be_equal"),
     ("entity_mentions", ["a" * 16], "update entity_mentions set doc_id = 'missing'", None),
     ("dim_location", None, "update dim_location set latitude = 123", "expect_column_values_to_be_between"),
     ("fact_location_mention", None, "update fact_location_mention set location_id = 'L2'",

@@ -1,18 +1,18 @@
 import duckdb
 import pytest
-from newsfacts.gazetteer import DEFAULT_PATH, GAZETTEER_VERSION, ensure_gazetteer, stored_version
+from newsfacts.gazetteer import GAZETTEER_VERSION, default_path, ensure_gazetteer, stored_version
 
 
 @pytest.fixture(scope="session")
 def gaz():
-    ensure_gazetteer(DEFAULT_PATH)
-    with duckdb.connect(str(DEFAULT_PATH), read_only=True) as con:
+    ensure_gazetteer()
+    with duckdb.connect(str(default_path()), read_only=True) as con:
         yield con
 
 
 @pytest.mark.slow
 def test_version_stored(gaz):
-    assert stored_version(DEFAULT_PATH) == GAZETTEER_VERSION
+    assert stored_version(default_path()) == GAZETTEER_VERSION
 
 
 @pytest.mark.slow

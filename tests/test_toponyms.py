@@ -1,13 +1,13 @@
 import duckdb
 import pytest
-from newsfacts.gazetteer import DEFAULT_PATH, attach
+from newsfacts.gazetteer import attach
 from newsfacts.toponyms import find_toponyms, load_lookup, mention_from_span
 
 
 @pytest.fixture(scope="module")
 def lookup():
     con = duckdb.connect()
-    attach(con, DEFAULT_PATH)
+    attach(con)
     return load_lookup(con)
 
 

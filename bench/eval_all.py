@@ -1,0 +1,54 @@
+"""`make eval`: every quality figure newsfacts reports, measured now, side by side with references.
+
+1. the seeds gold (a real pipeline run on seeds/ into a scratch warehouse, scored by the shared scorer);
+2. article-body extraction on the 181 benchmark pages (newsfacts vs trafilatura alone);
+3. toponym resolution on LGL (given spans, and end to end);
+4. actor alias folding on tests/data/alias_cases.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def section(title: str, cmd: list[str]) -> int:
+    print(f"\n== {title}\n$ {' '.join(cmd)}", flush=True)
+    t = time.monotonic()
+    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    print(f"(exit {rc}, {time.monotonic() - t:.0f} s)", flush=True)
+    return rc
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    py = sys.executable
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="newsfacts-eval-") as tmp:
+        wh = Path(tmp) / "seeds.duckdb"
+        failures += section("seeds: pipeline run", [str(Path(py).with_name("newsfacts")), "run", "--source",
+                                                    str(ROOT / "seeds"), "--warehouse", str(wh)]) != 0
+        failures += section("seeds: gold (all areas strict)", [py, str(shared / "tools/score_seeds.py"), str(wh),
+                                                               "--strict", "clean", "locations", "actors",
+                                                               "stories"]) != 0
+    failures += section("article extraction benchmark (181 pages, shingle F1)",
+                        [py, "bench/eval_extraction.py", "--data",
+                         str(shared / "data/article-extraction-benchmark")]) != 0
+    failures += section("LGL toponym resolution", [py, "bench/eval_lgl.py", "--lgl",
+                                                   str(shared / "data/lgl/lgl.xml")]) != 0
+    failures += section("actor alias cases", [py, "bench/eval_actors.py"]) != 0
+    print(f"\n{failures} evaluation step(s) failed" if failures else "\nall evaluation steps ran")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
