@@ -8,6 +8,7 @@ import gc
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from newsfacts.config import Settings
@@ -25,6 +26,10 @@ def _run(args: argparse.Namespace) -> int:
                                  batch_size=args.batch_size)
     except GateFailed as exc:
         print(f"newsfacts: run stopped, nothing published.\n{exc}", file=sys.stderr)
+        return 1
+    except Exception:  # noqa: BLE001 - report any failure plainly; the published warehouse is untouched
+        traceback.print_exc()
+        print("newsfacts: run failed, nothing published (the previous warehouse is unchanged).", file=sys.stderr)
         return 1
     from newsfacts.flow import RunSummary
 
@@ -64,6 +69,53 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = Settings().sql_dir / "examples"
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    if args.example:
+        path = EXAMPLES / f"{args.example}.sql"
+        if not path.exists():
+            names = ", ".join(sorted(p.stem for p in EXAMPLES.glob("*.sql")))
+            print(f"newsfacts sql: no example '{args.example}' (examples: {names})", file=sys.stderr)
+            return 2
+        query = path.read_text()
+    elif args.query:
+        query = args.query
+    else:
+        print("newsfacts sql: give a query or --example NAME", file=sys.stderr)
+        return 2
+    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
+    if not warehouse.exists():
+        print(f"newsfacts sql: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+        return 2
+    # Read-only: an analyst query can never modify the published snapshot.
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        frame = con.execute(query).df()
+    except duckdb.Error as exc:
+        print(f"newsfacts sql: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    if args.format == "table":
+        import pandas as pd
+
+        with pd.option_context("display.max_colwidth", args.max_width, "display.width", 10_000):
+            print(frame.to_string(index=False, na_rep="") if len(frame) else "(no rows)")
+        return 0
+    if not args.output:
+        print("newsfacts sql: --format csv|json|parquet needs --output FILE", file=sys.stderr)
+        return 2
+    {"csv": lambda: frame.to_csv(args.output, index=False),
+     "json": lambda: frame.to_json(args.output, orient="records", lines=True, force_ascii=False, date_format="iso"),
+     "parquet": lambda: frame.to_parquet(args.output, index=False)}[args.format]()
+    print(f"{len(frame)} rows written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsfacts",
@@ -81,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="print the pipeline's clean text of each file as one JSON line")
     clean.add_argument("files", nargs="+", metavar="FILE")
     clean.set_defaults(func=_clean)
+
+    sql = sub.add_parser("sql", help="query the published warehouse read-only")
+    sql.add_argument("query", nargs="?", help="a SQL query")
+    sql.add_argument("--example", help="run a named example query from sql/examples/ instead")
+    sql.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
+    sql.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    sql.add_argument("--output", help="file to write for csv/json/parquet")
+    sql.add_argument("--max-width", type=int, default=90, help="truncate table cells to this width")
+    sql.set_defaults(func=_sql)
 
     geo = sub.add_parser("geocode", help="resolve toponyms in JSON lines {id, text, spans?} to places")
     geo.add_argument("input", nargs="?", default="-", help="JSON lines file (default: standard input)")
