@@ -101,10 +101,8 @@ def _sql(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if args.format == "table":
-        import pandas as pd
-
-        with pd.option_context("display.max_colwidth", args.max_width, "display.width", 10_000):
-            print(frame.to_string(index=False, na_rep="") if len(frame) else "(no rows)")
+        shown = frame.astype(object).where(frame.notna(), "")
+        print(shown.to_string(index=False, max_colwidth=args.max_width) if len(frame) else "(no rows)")
         return 0
     if not args.output:
         print("newsfacts sql: --format csv|json|parquet needs --output FILE", file=sys.stderr)
