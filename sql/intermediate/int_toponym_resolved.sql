@@ -204,6 +204,8 @@ final as (
             e / sum(e) over (partition by doc_id, start_char)
             * case method when 'fuzzy' then 0.85 when 'historic' then 0.9 else 1.0 end
             * case when score >= 6 then 1.0 else score / 6 end)), 3) as confidence,
+        -- the one acceptance rule: the marts split mentions into resolved and unresolved on it
+        score >= 4 as is_accepted,
         rank
     from ranked
     qualify rank = 1

@@ -30,7 +30,7 @@ final as (
         meta.gazetteer_version
     from places as p
     cross join meta
-    where p.place_id in (select place_id from resolved where score >= 4)
+    where p.place_id in (select place_id from resolved where is_accepted)
 )
 
 select * from final

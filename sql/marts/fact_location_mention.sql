@@ -21,7 +21,7 @@ final as (
         m.source
     from mentions as m
     inner join resolved as r on r.doc_id = m.doc_id and r.start_char = m.start_char
-    where r.score >= 4
+    where r.is_accepted
 )
 
 select * from final

@@ -19,7 +19,7 @@ final as (
         end as reason
     from mentions as m
     left join resolved as r on r.doc_id = m.doc_id and r.start_char = m.start_char
-    where r.doc_id is null or r.score < 4
+    where r.doc_id is null or not r.is_accepted
 )
 
 select * from final
