@@ -22,7 +22,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from newsfacts import gates, ingest, warehouse
+from newsfacts import faults, gates, ingest, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
 
 # Tables each stage writes, validated on the stage's batch before the next stage runs.
@@ -236,20 +236,25 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
         for batch in _chunks(items, settings.batch_size):
             con.execute("begin")
             t = time.monotonic()
+            faults.checkpoint("ingest")
             got = ingest_task(con, settings, run_id, batch, processed, seen, force)
             summary.timed("ingest", t)
             t = time.monotonic()
+            faults.checkpoint("clean")
             doc_ids = clean_task(con, settings, run_id, got["hashes"])
             summary.timed("clean", t)
             t = time.monotonic()
+            faults.checkpoint("stories")
             stories_task(con, doc_ids)
             summary.timed("stories", t)
             t = time.monotonic()
+            faults.checkpoint("entities")
             entities_task(con, settings, run_id, doc_ids)
             summary.timed("entities", t)
             con.execute("commit")
         con.execute("begin")
         t = time.monotonic()
+        faults.checkpoint("transform")
         transform_task(con, settings, run_id)
         summary.timed("transform", t)
         _check(con, [_gate(con, settings, run_id, "accounting", "input_files", [run_id]),
@@ -280,6 +285,7 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
     finally:
         con.close()
     t = time.monotonic()
+    faults.checkpoint("publish")
     warehouse.publish(settings.working_db, settings.warehouse)
     summary.timed("publish", t)
     summary.data_docs = str(gates.data_docs_index(settings.gx_root))
