@@ -15,6 +15,7 @@ help:
 	@echo "make test   - set up and run the test suite"
 	@echo "make eval   - quality figures against the seeds gold and the shared data sets"
 	@echo "make bench  - speed and memory benchmarks"
+	@echo "make serve  - Prefect server on 127.0.0.1:4200 + the scheduled-inbox and backfill deployments"
 	@echo "make lint   - ruff"
 
 $(UV):
@@ -41,6 +42,9 @@ eval: setup
 
 bench: setup
 	$(PY) bench/bench_pipeline.py --shared $(SHARED)
+
+serve: setup
+	$(VENV)/bin/newsfacts serve
 
 clean-data:
 	rm -rf data/newsfacts.duckdb data/.newsfacts.work data/gx

@@ -37,6 +37,27 @@ class Settings:
         default_factory=lambda: int(_env("MAX_DECOMPRESSED_BYTES", str(200 * 2**20)))
     )
     task_runner: str = field(default_factory=lambda: _env("TASK_RUNNER", "threads"))
+    # Dask scheduler address (tcp://host:8786); empty = a local cluster of ``workers`` processes.
+    dask_address: str = field(default_factory=lambda: _env("DASK_ADDRESS", ""))
+    # Parallel slices of each batch's heavy stages (and local Dask processes); 0 = one per core.
+    workers: int = field(default_factory=lambda: int(_env("WORKERS", "0")))
+    # Seconds a run waits for another run's writer lock before giving up with a clear message.
+    lock_wait: float = field(default_factory=lambda: float(_env("LOCK_WAIT", "0")))
+    inbox: Path = field(default_factory=lambda: Path(_env("INBOX", str(ROOT / "data/inbox"))))
+    inbox_cron: str = field(default_factory=lambda: _env("INBOX_CRON", "0 * * * *"))
+    # Folders a backfill may read from (os.pathsep-separated); parameters can never escape them.
+    source_roots: tuple[Path, ...] = field(default_factory=lambda: tuple(
+        Path(p) for p in _env("SOURCE_ROOTS", os.pathsep.join([str(ROOT / "seeds"), str(ROOT / "data/inbox")])
+                              ).split(os.pathsep) if p))
+    prefect_host: str = field(default_factory=lambda: _env("PREFECT_HOST", "127.0.0.1"))
+    prefect_port: int = field(default_factory=lambda: int(_env("PREFECT_PORT", "4200")))
+
+    @property
+    def parallelism(self) -> int:
+        """How many slices each heavy stage's batch is cut into (threads: 1 unless configured)."""
+        if self.workers > 0:
+            return self.workers
+        return (os.cpu_count() or 1) if self.task_runner == "dask" else 1
 
     @property
     def work_dir(self) -> Path:

@@ -1,8 +1,16 @@
-"""The newsfacts Prefect flow: wires stages, batches, gates and publishing; no stage logic here.
+"""The newsfacts Prefect flows: wire stages, batches, gates, the writer lock and publishing; no stage logic.
 
-Per batch of inputs, inside one transaction of the working database:
-ingest → gate → clean → gate → entities → gate. Then, over the whole warehouse: story grouping,
-the SQL models in ``sql/`` → gates on the marts → accounting gate → publish a snapshot.
+One run, holding the single-writer lock, on the working database:
+
+1. ingest the source in batches; per batch, inside one transaction:
+   ingest → gate → clean → gate → stories → entities → gate → commit;
+2. catch up: documents cleaned or extracted by another pipeline version, NER model or gazetteer
+   version (lineage columns on ``documents``) are recomputed, in batches, the same way;
+3. when anything changed: the SQL models in ``sql/`` → gates on the marts → accounting gates →
+   atomic publish of a read-only snapshot, plus Prefect artifacts (summary table, report).
+
+The heavy, pure stages (clean, entities) are submitted to the task runner in slices, so they run
+on threads or on a Dask cluster; everything that writes stays in this process (one writer).
 A failed gate rolls its batch back and stops the run before anything is published.
 """
 
@@ -14,17 +22,22 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
+from typing import Literal
 
 import duckdb
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
 
-from newsfacts import faults, gates, ingest, warehouse
+from newsfacts import faults, gates, ingest, lock, sources, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
 
+Stage = Literal["ingest", "clean", "entities", "transform"]
+ALL_STAGES: tuple[Stage, ...] = ("ingest", "clean", "entities", "transform")
 # Tables each stage writes, validated on the stage's batch before the next stage runs.
 BATCH_GATES = {
     "ingest": ["raw_documents"],
@@ -32,11 +45,12 @@ BATCH_GATES = {
     "entities": ["sentences", "entity_mentions", "toponym_mentions", "actor_mentions"],
 }
 MART_GATES = ["dim_location", "fact_location_mention", "dim_actor", "fact_actor_mention"]
+ENTITY_TABLES = ("sentences", "entity_mentions", "toponym_mentions", "actor_mentions")
 
 
 @dataclass
 class RunSummary:
-    """What one run did, printed at the end and stored in ``pipeline_runs``."""
+    """What one run did, printed at the end, stored in ``pipeline_runs`` and published as an artifact."""
 
     run_id: str
     inputs: int = 0
@@ -44,13 +58,17 @@ class RunSummary:
     unchanged: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    recleaned: int = 0
+    reextracted: int = 0
     documents: int = 0
     entity_mentions: int = 0
     location_mentions: int = 0
     actor_mentions: int = 0
+    published: bool = False
     gates: list[str] = field(default_factory=list)
     warehouse: str = ""
     data_docs: str = ""
+    report: str = ""
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -58,17 +76,90 @@ class RunSummary:
         self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + time.monotonic() - started, 3)
 
     def lines(self) -> list[str]:
+        state = "published" if self.published else "nothing changed: the published warehouse was left as it is"
         return [
             f"inputs {self.inputs}: loaded {self.loaded}, unchanged {self.unchanged}, "
             f"duplicate {self.duplicate}, quarantined {self.quarantined}",
+            f"recomputed for new versions: cleaned {self.recleaned}, entities {self.reextracted}",
             f"documents in warehouse {self.documents}; mentions: entities {self.entity_mentions}, "
             f"locations {self.location_mentions}, actors {self.actor_mentions}",
             f"gates: {len(self.gates)} tables validated, all passed" if self.gates else "gates: none run",
             "stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in self.stage_seconds.items()),
-            f"warehouse: {self.warehouse}",
+            f"warehouse: {self.warehouse} ({state})",
             f"data docs: {self.data_docs}",
-        ]
+        ] + ([f"report: {self.report}"] if self.report else [])
 
+
+@dataclass(frozen=True)
+class Lineage:
+    """The versions that produce a row; a row made by other versions is recomputed."""
+
+    pipeline_version: str
+    ner_model: str
+    gazetteer_version: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which stored documents a backfill reprocesses (dates are inclusive; None = open)."""
+
+    ingested_from: date | None = None
+    ingested_to: date | None = None
+    published_from: date | None = None
+    published_to: date | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(v is not None for v in (self.ingested_from, self.ingested_to, self.published_from,
+                                           self.published_to))
+
+    def where(self) -> tuple[str, list]:
+        """A parameterised filter on ``documents d join raw_documents r`` (never string-built from input)."""
+        def to(d: date | None) -> date | None:
+            return None if d is None else d + timedelta(days=1)
+
+        return ("($1::date is null or r.ingested_at >= $1) and ($2::date is null or r.ingested_at < $2) "
+                "and ($3::date is null or try_cast(d.published_date as date) >= $3) "
+                "and ($4::date is null or try_cast(d.published_date as date) < $4)",
+                [self.ingested_from, to(self.ingested_to), self.published_from, to(self.published_to)])
+
+
+def ner_model_version(name: str) -> str:
+    """The NER model's identity for lineage: package name and installed version, without loading it."""
+    for dist in (name, name.replace("_", "-")):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return f"{name}=={metadata.version(dist)}"
+    return name
+
+
+# --- the heavy stages: pure functions of their inputs, so they can run on any worker ---------------
+
+@task(name="clean", cache_policy=NO_CACHE, retries=1)
+def clean_task(raw_rows: list[dict], run_id: str) -> tuple[list[dict], list[dict]]:
+    """Clean article text for a slice of raw documents: (documents, rejected-with-reason)."""
+    from newsfacts import clean
+
+    return clean.clean_batch(raw_rows, run_id)
+
+
+@task(name="entities", cache_policy=NO_CACHE, retries=1)
+def entities_task(docs: list[tuple[str, str, str | None]], settings: Settings) -> dict[str, list[dict]]:
+    """Sentences, NER entities, toponym and actor candidates for a slice of documents."""
+    from newsfacts import entities
+
+    return entities.extract_batch(docs, settings)
+
+
+def _fan_out(task_fn, items: list, parts: int, *args):
+    """Submit ``items`` in ``parts`` slices to the flow's task runner and wait for all of them."""
+    if not items:
+        return []
+    size = max(1, -(-len(items) // max(1, parts)))
+    futures = [task_fn.submit(items[i:i + size], *args) for i in range(0, len(items), size)]
+    return [f.result() for f in futures]
+
+
+# --- the writer: loads, gates and bookkeeping on the working database --------------------------------
 
 def _gate(con, settings: Settings, run_id: str, stage: str, table: str, keys=None) -> gates.GateResult:
     return gates.validate(con, table, stage, run_id, settings.expectations_dir, settings.gx_root, keys)
@@ -103,44 +194,64 @@ def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str]
     return {"hashes": keys, "statuses": [f["status"] for f in batch.input_files]}
 
 
-@task(name="clean", cache_policy=NO_CACHE)
-def clean_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
-    """Extract clean article text for the batch's raw documents into ``documents``."""
-    from newsfacts import clean
+def _select(con, sql: str, column: str, values: list[str]) -> list[tuple]:
+    con.register("_nf_sel", pd.DataFrame({column: values}))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.unregister("_nf_sel")
 
+
+@task(name="load-documents", cache_policy=NO_CACHE)
+def load_documents_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
+    """Clean the batch's raw documents (on the task runner) and load them into ``documents``."""
     if not hashes:
         return []
-    con.register("_hashes", pd.DataFrame({"h": hashes}))
-    raw_rows = con.execute("select content_hash, source_uri, media_type, raw from raw_documents "
-                           "where content_hash in (select h from _hashes)").df().to_dict("records")
-    con.unregister("_hashes")
-    docs, rejected = clean.clean_batch(raw_rows, run_id)
+    raw_rows = [dict(zip(("content_hash", "source_uri", "media_type", "raw"), r, strict=True)) for r in _select(
+        con, "select content_hash, source_uri, media_type, raw from raw_documents "
+             "where content_hash in (select h from _nf_sel)", "h", hashes)]
+    docs, rejected = [], []
+    for d, r in _fan_out(clean_task, raw_rows, settings.parallelism, run_id):
+        docs += d
+        rejected += r
     frame = pd.DataFrame(docs)
     if len(frame):
         frame = frame.assign(doc_id=[ingest.doc_id_for(h) for h in frame["content_hash"]],
                              story_id=frame["content_hash"].str[:16], run_id=run_id,
                              cleaned_at=datetime.now(UTC).replace(tzinfo=None), pipeline_version=PIPELINE_VERSION)
-        warehouse.replace_rows(con, "documents", frame, key="doc_id")
+    # Keyed on every hash of the batch: a re-cleaned document that is now rejected leaves ``documents``.
+    warehouse.replace_rows(con, "documents", frame if len(frame) else pd.DataFrame({"content_hash": []}),
+                           key="content_hash", keys=hashes)
     warehouse.append_rows(con, "quarantine", pd.DataFrame(rejected))
+    if rejected:
+        for table in ENTITY_TABLES + ("story_signatures",):
+            con.execute(f"delete from {table} where doc_id not in (select doc_id from documents)")
     doc_ids = list(frame["doc_id"]) if len(frame) else []
     _check(con, [_gate(con, settings, run_id, "clean", t, doc_ids) for t in BATCH_GATES["clean"]])
     return doc_ids
 
 
-@task(name="entities", cache_policy=NO_CACHE)
-def entities_task(con, settings: Settings, run_id: str, doc_ids: list[str]) -> int:
-    """Sentences, NER entities, toponym and actor candidates for the batch's English documents."""
+@task(name="load-entities", cache_policy=NO_CACHE)
+def load_entities_task(con, settings: Settings, run_id: str, doc_ids: list[str], lineage: Lineage) -> int:
+    """Extract entities for the batch's documents (on the task runner), load them, stamp their lineage."""
     from newsfacts import entities
 
     if not doc_ids:
         return 0
-    con.register("_ids", pd.DataFrame({"d": doc_ids}))
-    docs = con.execute("select doc_id, body, language from documents where doc_id in (select d from _ids)").fetchall()
-    con.unregister("_ids")
-    tables = entities.extract_batch(docs, settings)
+    docs = _select(con, "select doc_id, body, language from documents where doc_id in (select d from _nf_sel)",
+                   "d", doc_ids)
+    tables: dict[str, list[dict]] = {t: [] for t in ENTITY_TABLES}
+    for part in _fan_out(entities_task, docs, settings.parallelism, settings):
+        for t, rows in part.items():
+            tables[t] += rows
     for table, rows in tables.items():
         warehouse.replace_rows(con, table, pd.DataFrame(rows, columns=entities.COLUMNS[table]), key="doc_id",
                                keys=doc_ids)
+    con.register("_nf_ids", pd.DataFrame({"d": doc_ids}))
+    con.execute("update documents set entities_version = $1, ner_model = $2, gazetteer_version = $3, "
+                "entities_run_id = $4 where doc_id in (select d from _nf_ids)",
+                [lineage.pipeline_version, lineage.ner_model, lineage.gazetteer_version, run_id])
+    con.unregister("_nf_ids")
     _check(con, [_gate(con, settings, run_id, "entities", t, doc_ids) for t in BATCH_GATES["entities"]])
     return sum(len(r) for r in tables.values())
 
@@ -206,59 +317,108 @@ def _chunks(items: list, size: int):
         yield items[i:i + size]
 
 
-@flow(name="newsfacts", log_prints=True)
-def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None, force: bool = False,
-                   batch_size: int | None = None) -> dict:
-    """Ingest a folder of news files and publish a gated DuckDB warehouse of actor and location facts."""
-    from newsfacts import gazetteer
+class _Run:
+    """One run's state on the working database: the order of stages, batches and transactions."""
 
-    started = time.monotonic()
-    logger = get_run_logger()
-    settings = Settings().with_overrides(source=source, warehouse=warehouse_path, batch_size=batch_size)
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse))
-    t = time.monotonic()
-    gaz_version = gazetteer.ensure_gazetteer(settings.gazetteer)
-    summary.timed("gazetteer", t)
-    con = open_working(settings)
-    try:
-        con.execute("insert or replace into pipeline_runs (run_id, started_at, status, source, pipeline_version, "
-                    "ner_model, gazetteer_version) values (?, ?, 'running', ?, ?, ?, ?)",
-                    [run_id, datetime.now(UTC).replace(tzinfo=None), str(settings.source), PIPELINE_VERSION,
-                     settings.spacy_model, gaz_version])
+    def __init__(self, con, settings: Settings, run_id: str, lineage: Lineage, summary: RunSummary,
+                 stages: tuple[Stage, ...], logger):
+        self.con, self.settings, self.run_id, self.lineage = con, settings, run_id, lineage
+        self.summary, self.stages, self.log = summary, stages, logger
+
+    def process(self, hashes: list[str], clean: bool, extract_ids: list[str] | None = None) -> None:
+        """Clean (optional) then extract one batch, committed as one transaction."""
+        con, s = self.con, self.settings
+        doc_ids = extract_ids or []
+        if clean and "clean" in self.stages:
+            faults.checkpoint("clean")
+            t = time.monotonic()
+            doc_ids = load_documents_task(con, s, self.run_id, hashes)
+            self.summary.timed("clean", t)
+            faults.checkpoint("stories")
+            t = time.monotonic()
+            stories_task(con, doc_ids)
+            self.summary.timed("stories", t)
+        if "entities" in self.stages and doc_ids:
+            faults.checkpoint("entities")
+            t = time.monotonic()
+            load_entities_task(con, s, self.run_id, doc_ids, self.lineage)
+            self.summary.timed("entities", t)
+
+    def ingest(self, source, pattern: str | None, force: bool) -> int:
+        con = self.con
         processed = {h for (h,) in con.execute(
             "select content_hash from documents union select content_hash from quarantine "
             "where content_hash is not null").fetchall()}
         seen: set[str] = set()
-        items = list(ingest.list_inputs(settings.source))
-        summary.inputs = len(items)
-        logger.info("%d inputs under %s", len(items), settings.source)
-        for batch in _chunks(items, settings.batch_size):
+        items = [i for i in ingest.list_inputs(source) if sources.matches(i[0], source, pattern)]
+        self.summary.inputs = len(items)
+        self.log.info("%d inputs under %s%s", len(items), source, f" matching {pattern}" if pattern else "")
+        loaded = 0
+        for batch in _chunks(items, self.settings.batch_size):
             con.execute("begin")
-            t = time.monotonic()
             faults.checkpoint("ingest")
-            got = ingest_task(con, settings, run_id, batch, processed, seen, force)
-            summary.timed("ingest", t)
             t = time.monotonic()
-            faults.checkpoint("clean")
-            doc_ids = clean_task(con, settings, run_id, got["hashes"])
-            summary.timed("clean", t)
-            t = time.monotonic()
-            faults.checkpoint("stories")
-            stories_task(con, doc_ids)
-            summary.timed("stories", t)
-            t = time.monotonic()
-            faults.checkpoint("entities")
-            entities_task(con, settings, run_id, doc_ids)
-            summary.timed("entities", t)
+            got = ingest_task(con, self.settings, self.run_id, batch, processed, seen, force)
+            self.summary.timed("ingest", t)
+            self.process(got["hashes"], clean=True)
             con.execute("commit")
+            loaded += len(got["hashes"])
+        return loaded
+
+    def catch_up(self, selection: Selection, force: bool) -> None:
+        """Recompute documents made by other versions, plus everything a backfill selected."""
+        con, lin = self.con, self.lineage
+        where, params = selection.where()
+        pick = force or selection.any
+        if "clean" in self.stages:
+            # Raw documents never cleaned (e.g. ingested by a run without the clean stage), documents
+            # cleaned by another pipeline version, and what a backfill picked (once per run).
+            stale = [h for (h,) in con.execute(
+                f"select r.content_hash from raw_documents r left join documents d using (content_hash) "
+                f"where {where} and r.content_hash not in (select content_hash from quarantine "
+                f"where content_hash is not null) and (d.doc_id is null or d.pipeline_version <> $5 "
+                f"or ($6 and d.run_id is distinct from $7)) order by 1",
+                params + [lin.pipeline_version, pick, self.run_id]).fetchall()]
+            for batch in _chunks(stale, self.settings.batch_size):
+                con.execute("begin")
+                self.process(batch, clean=True)
+                con.execute("commit")
+            self.summary.recleaned = len(stale)
+        if "entities" in self.stages:
+            redo = [d for (d,) in con.execute(
+                f"select d.doc_id from documents d join raw_documents r using (content_hash) where {where} and "
+                f"(($6 and d.entities_run_id is distinct from $8) or d.entities_version is distinct from $5 "
+                f"or d.ner_model is distinct from $7 or d.gazetteer_version is distinct from $9) order by 1",
+                params + [lin.pipeline_version, pick, lin.ner_model, self.run_id, lin.gazetteer_version]
+            ).fetchall()]
+            for batch in _chunks(redo, self.settings.batch_size):
+                con.execute("begin")
+                self.process([], clean=False, extract_ids=batch)
+                con.execute("commit")
+            self.summary.reextracted = len(redo)
+
+    def needs_publish(self, force: bool) -> bool:
+        """Publish when this run changed something, or an earlier run committed work it never published."""
+        s = self.summary
+        if force or s.loaded or s.quarantined or s.recleaned or s.reextracted or not self.settings.warehouse.exists():
+            return True
+        if "ingest" not in self.stages:
+            return True  # an explicit reprocessing backfill always rebuilds and publishes
+        last = self.con.execute("select status from pipeline_runs where run_id <> ? order by started_at desc "
+                                "limit 1", [self.run_id]).fetchone()
+        return last is None or last[0] not in ("published", "unchanged")
+
+    def finish(self, publish: bool) -> None:
+        """Transform and gate (when publishing), account for every input, record the run."""
+        con, run_id, summary = self.con, self.run_id, self.summary
         con.execute("begin")
-        t = time.monotonic()
-        faults.checkpoint("transform")
-        transform_task(con, settings, run_id)
-        summary.timed("transform", t)
-        _check(con, [_gate(con, settings, run_id, "accounting", "input_files", [run_id]),
-                     _gate(con, settings, run_id, "accounting", "quarantine", [run_id])])
+        if publish and "transform" in self.stages:
+            faults.checkpoint("transform")
+            t = time.monotonic()
+            transform_task(con, self.settings, run_id)
+            summary.timed("transform", t)
+        _check(con, [_gate(con, self.settings, run_id, "accounting", "input_files", [run_id]),
+                     _gate(con, self.settings, run_id, "accounting", "quarantine", [run_id])])
         for status, n in con.execute("select status, count(*) from input_files where run_id = ? group by all",
                                      [run_id]).fetchall():
             setattr(summary, status, n)
@@ -267,30 +427,151 @@ def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None,
         summary.quarantined = con.execute("select count(*) from quarantine where run_id = ?", [run_id]).fetchone()[0]
         counts = con.execute("""select (select count(*) from documents), (select count(*) from entity_mentions),
                                        (select count(*) from fact_location_mention),
-                                       (select count(*) from fact_actor_mention)""").fetchone()
+                                       (select count(*) from fact_actor_mention)""").fetchone() \
+            if _has_table(con, "fact_actor_mention") else (con.execute("select count(*) from documents").fetchone()[0],
+                                                           0, 0, 0)
         summary.documents, summary.entity_mentions, summary.location_mentions, summary.actor_mentions = counts
         summary.gates = [f"{t}: passed" for (t,) in con.execute(
             "select distinct table_name from dq_results where run_id = ?", [run_id]).fetchall()]
-        summary.seconds = round(time.monotonic() - started, 1)
-        con.execute("update pipeline_runs set finished_at = ?, status = 'published', summary = ? where run_id = ?",
-                    [datetime.now(UTC).replace(tzinfo=None), json.dumps(summary.__dict__), run_id])
+        summary.published = publish
+        con.execute("update pipeline_runs set finished_at = ?, status = ?, summary = ? where run_id = ?",
+                    [datetime.now(UTC).replace(tzinfo=None), "published" if publish else "unchanged",
+                     json.dumps(summary.__dict__), run_id])
         con.execute("commit")
         con.execute("checkpoint")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        con.execute("update pipeline_runs set finished_at = ?, status = 'failed' where run_id = ?",
-                    [datetime.now(UTC).replace(tzinfo=None), run_id])
-        raise
-    finally:
-        con.close()
-    t = time.monotonic()
-    faults.checkpoint("publish")
-    warehouse.publish(settings.working_db, settings.warehouse)
-    summary.timed("publish", t)
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where table_name = ? and database_name = "
+                            "current_database()", [name]).fetchone()[0])
+
+
+def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool = False,
+                 stages: tuple[Stage, ...] = ALL_STAGES, selection: Selection = Selection(),
+                 pattern: str | None = None, logger=None) -> RunSummary:
+    """The whole run under the writer lock: ingest, catch up, transform, gate, publish."""
+    from newsfacts import gazetteer
+
+    started = time.monotonic()
+    logger = logger or get_run_logger()
+    run_id = run_id or str(uuid.uuid4())
+    summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse))
+    with lock.writer_lock(settings.work_dir, run_id, wait=settings.lock_wait):
+        t = time.monotonic()
+        gaz_version = gazetteer.ensure_gazetteer(settings.gazetteer)
+        summary.timed("gazetteer", t)
+        lineage = Lineage(PIPELINE_VERSION, ner_model_version(settings.spacy_model), gaz_version)
+        con = open_working(settings)
+        try:
+            # The lock is ours, so a run still marked running was killed: say so instead of lying.
+            con.execute("update pipeline_runs set status = 'abandoned' where status = 'running'")
+            con.execute("insert or replace into pipeline_runs (run_id, started_at, status, source, pipeline_version, "
+                        "ner_model, gazetteer_version, stages) values (?, ?, 'running', ?, ?, ?, ?, ?)",
+                        [run_id, datetime.now(UTC).replace(tzinfo=None), str(settings.source), PIPELINE_VERSION,
+                         lineage.ner_model, gaz_version, ",".join(stages)])
+            run = _Run(con, settings, run_id, lineage, summary, stages, logger)
+            if "ingest" in stages:
+                run.ingest(settings.source, pattern, force)
+            run.catch_up(selection, force and "ingest" not in stages)
+            # ``loaded`` so far counts raw documents; the exact per-status figures come from input_files.
+            summary.loaded, summary.quarantined = con.execute(
+                "select count(*) filter (status = 'loaded'), count(*) filter (status = 'quarantined') "
+                "from input_files where run_id = ?", [run_id]).fetchone()
+            publish = run.needs_publish(force)
+            run.finish(publish)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            with contextlib.suppress(duckdb.Error):
+                con.execute("update pipeline_runs set finished_at = ?, status = 'failed' where run_id = ?",
+                            [datetime.now(UTC).replace(tzinfo=None), run_id])
+            raise
+        finally:
+            con.close()
+        if publish:
+            faults.checkpoint("publish")
+            t = time.monotonic()
+            warehouse.publish(settings.working_db, settings.warehouse)
+            summary.timed("publish", t)
     summary.data_docs = str(gates.data_docs_index(settings.gx_root))
+    summary.seconds = round(time.monotonic() - started, 1)
     for line in summary.lines():
         logger.info(line)
+    return summary
+
+
+def publish_artifacts(summary: RunSummary, title: str) -> None:
+    """The run's summary table and a markdown report in the Prefect UI (no paths to secrets, only figures)."""
+    rows = [{"figure": k, "value": v} for k, v in (
+        ("inputs", summary.inputs), ("loaded", summary.loaded), ("unchanged (skipped)", summary.unchanged),
+        ("duplicate", summary.duplicate), ("quarantined", summary.quarantined),
+        ("re-cleaned", summary.recleaned), ("re-extracted", summary.reextracted),
+        ("documents", summary.documents), ("entity mentions", summary.entity_mentions),
+        ("location mentions", summary.location_mentions), ("actor mentions", summary.actor_mentions),
+        ("gates passed", len(summary.gates)), ("published", summary.published), ("seconds", summary.seconds))]
+    create_table_artifact(key="newsfacts-run-summary", table=rows, description=f"{title}: what the run did")
+    gates_md = "\n".join(f"- {g}" for g in summary.gates) or "- none run"
+    links = f"- Data Docs: [{summary.data_docs}](file://{summary.data_docs})"
+    if summary.report:
+        links += f"\n- Report: [{summary.report}](file://{summary.report})"
+    create_markdown_artifact(
+        key="newsfacts-run-report", description=f"{title}: report",
+        markdown=(f"# {title}\n\n" + "\n".join(f"- {line}" for line in summary.lines()) +
+                  f"\n\n## Quality gates\n{gates_md}\n\n## Links\n{links}\n"))
+
+
+def configured_flow(settings: Settings | None = None):
+    """The flow with the configured task runner attached."""
+    return newsfacts_flow.with_options(task_runner=task_runner(settings or Settings()))
+
+
+def _run_name() -> str:
+    p = flow_run.parameters or {}
+    stages = p.get("stages") or list(ALL_STAGES)
+    what = "all stages" if list(stages) == list(ALL_STAGES) else "+".join(stages)
+    where = p.get("source") or "default source"
+    dates = [f"{k.replace('_', ' ')} {p[k]}" for k in ("ingested_from", "ingested_to", "published_from",
+                                                         "published_to") if p.get(k)]
+    return " · ".join(["newsfacts", what, str(where)] + dates + (["force"] if p.get("force") else []))
+
+
+def task_runner(settings: Settings):
+    """Threads by default; Dask (a given scheduler, or a local cluster of processes) from configuration."""
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.parallelism, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    if settings.task_runner != "threads":
+        raise ValueError(f"unknown task runner {settings.task_runner!r} (expected 'threads' or 'dask')")
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=max(1, settings.parallelism))
+
+
+# The task runner comes from configuration (NEWSFACTS_TASK_RUNNER, ...) when the module is imported, so
+# runs started by ``newsfacts serve`` in their own processes use the same runner as the command line.
+@flow(name="newsfacts", flow_run_name=_run_name, log_prints=True, validate_parameters=True,
+      task_runner=task_runner(Settings()))
+def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None, force: bool = False,
+                   batch_size: int | None = None, stages: list[Stage] | None = None,
+                   ingested_from: date | None = None, ingested_to: date | None = None,
+                   published_from: date | None = None, published_to: date | None = None) -> dict:
+    """Ingest a folder of news files and publish a gated DuckDB warehouse of actor and location facts.
+
+    ``stages`` limits the run (e.g. ``["transform"]`` after a gazetteer update); the date range
+    selects which stored documents the clean/entities stages reprocess.
+    """
+    settings = Settings().with_overrides(warehouse=warehouse_path, batch_size=batch_size)
+    # Parameters typed into a deployment's form may only name the configured source folders.
+    from_deployment = deployment.id is not None
+    folder, pattern = sources.resolve(source or settings.source, settings.source_roots if from_deployment else None)
+    settings = settings.with_overrides(source=folder)
+    run_id = str(flow_run.get_id() or uuid.uuid4())
+    chosen = tuple(s for s in ALL_STAGES if s in (stages or ALL_STAGES))
+    summary = run_pipeline(settings, run_id=run_id, force=force, stages=chosen, pattern=pattern,
+                           selection=Selection(ingested_from, ingested_to, published_from, published_to))
+    publish_artifacts(summary, flow_run.get_name() or "newsfacts run")
     return summary.__dict__
-
-

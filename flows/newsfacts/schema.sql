@@ -136,3 +136,11 @@ create table if not exists story_signatures (
     band integer not null,
     hash bigint not null
 );
+
+-- Lineage added after the first release: which versions produced each document's rows.
+-- A document whose versions differ from the running pipeline's is recomputed by the next run.
+alter table documents add column if not exists entities_version varchar;
+alter table documents add column if not exists ner_model varchar;
+alter table documents add column if not exists gazetteer_version varchar;
+alter table documents add column if not exists entities_run_id varchar;
+alter table pipeline_runs add column if not exists stages varchar;
