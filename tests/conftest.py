@@ -45,3 +45,17 @@ def seed_dir(tmp_path: Path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def seeds_warehouse(tmp_path_factory, prefect_harness, gazetteer_path) -> Path:
+    """A published warehouse of the seeds plus one empty file (quarantined), built once by the real flow."""
+    from newsfacts.flow import newsfacts_flow
+
+    tmp = tmp_path_factory.mktemp("seeds_warehouse")
+    src = tmp / "inbox"
+    shutil.copytree(SEEDS, src)
+    (src / "empty.txt").write_bytes(b"")
+    wh = tmp / "newsfacts.duckdb"
+    newsfacts_flow(source=str(src), warehouse_path=str(wh))
+    return wh

@@ -7,8 +7,10 @@ import contextlib
 import gc
 import json
 import os
+import re
 import sys
 import traceback
+from datetime import date
 from pathlib import Path
 
 from newsfacts.config import Settings
@@ -18,26 +20,41 @@ def _run(args: argparse.Namespace) -> int:
     # Offline by design: no telemetry calls from the ephemeral Prefect server or from GX.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    from newsfacts.flow import newsfacts_flow
+    for name, value in (("TASK_RUNNER", args.task_runner), ("DASK_ADDRESS", args.dask_address),
+                        ("WORKERS", args.workers), ("LOCK_WAIT", args.lock_wait)):
+        if value is not None:
+            os.environ[f"NEWSFACTS_{name}"] = str(value)
+    from newsfacts.flow import RunSummary, configured_flow
     from newsfacts.gates import GateFailed
+    from newsfacts.lock import WriterBusy
+    from newsfacts.sources import SourceRefused
 
     try:
-        summary = newsfacts_flow(source=args.source, warehouse_path=args.warehouse, force=args.force,
-                                 batch_size=args.batch_size)
+        summary = configured_flow()(
+            source=args.source, warehouse_path=args.warehouse, force=args.force, batch_size=args.batch_size,
+            stages=args.stages, ingested_from=args.ingested_from, ingested_to=args.ingested_to,
+            published_from=args.published_from, published_to=args.published_to)
     except GateFailed as exc:
         print(f"newsfacts: run stopped, nothing published.\n{exc}", file=sys.stderr)
         return 1
+    except (WriterBusy, SourceRefused) as exc:
+        print(f"newsfacts: {exc}", file=sys.stderr)
+        return 3 if isinstance(exc, WriterBusy) else 2
     except Exception:  # noqa: BLE001 - report any failure plainly; the published warehouse is untouched
         traceback.print_exc()
         print("newsfacts: run failed, nothing published (the previous warehouse is unchanged).", file=sys.stderr)
         return 1
-    from newsfacts.flow import RunSummary
-
     print("\nnewsfacts run complete")
     for line in RunSummary(**summary).lines():
         print(f"  {line}")
     print(f"  took {summary['seconds']} s (flow body)")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from newsfacts.deploy import serve
+
+    return serve(keep_schedules=args.keep_schedules, schedule=args.cron)
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -70,6 +87,35 @@ def _geocode(args: argparse.Namespace) -> int:
 
 
 EXAMPLES = Settings().sql_dir / "examples"
+# Statement types a query may have: reads only. A read-only connection still lets COPY … TO, EXPORT,
+# ATTACH, INSTALL and SET write files or change the session, so those are refused before execution.
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}
+READ_PRAGMAS = {"table_info", "show_tables", "show_tables_expanded", "show", "database_size", "storage_info",
+                "version", "platform", "functions", "collations", "metadata_info", "database_list"}
+
+
+def refuse_writes(query: str) -> str | None:
+    """Why ``query`` is refused (it could write or change something), or None when it only reads."""
+    import duckdb
+
+    try:
+        statements = duckdb.connect().extract_statements(query)
+    except duckdb.Error as exc:
+        return str(exc)
+    if not statements:
+        return "the query is empty"
+    for st in statements:
+        kind = st.type.name
+        if kind == "PRAGMA":
+            m = re.match(r"\s*pragma\s+(\w+)", st.query, re.I)
+            if m and m.group(1).lower() in READ_PRAGMAS:
+                continue
+        if kind not in READ_STATEMENTS:
+            word = (st.query.strip().split() or [kind])[0].upper()
+            return (f"refused: `{word} …` is a {kind} statement and `newsfacts sql` is read-only "
+                    "(only select/with/describe/show/summarize/explain and read-only pragmas run). "
+                    "To save results use --format csv|json|parquet --output FILE.")
+    return None
 
 
 def _sql(args: argparse.Namespace) -> int:
@@ -87,30 +133,118 @@ def _sql(args: argparse.Namespace) -> int:
     else:
         print("newsfacts sql: give a query or --example NAME", file=sys.stderr)
         return 2
+    if args.format == "parquet" and not args.output:
+        print("newsfacts sql: --format parquet needs --output FILE", file=sys.stderr)
+        return 2
+    reason = refuse_writes(query)
+    if reason:
+        print(f"newsfacts sql: {reason}", file=sys.stderr)
+        return 1
     warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
     if not warehouse.exists():
         print(f"newsfacts sql: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
         return 2
-    # Read-only: an analyst query can never modify the published snapshot.
+    # Read-only, on the published snapshot: an analyst query can never modify it or block a run.
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        frame = con.execute(query).df()
+        result = con.sql(query)
+        if result is not None:
+            table = result.df() if args.format == "table" else result.to_arrow_table()
     except duckdb.Error as exc:
         print(f"newsfacts sql: {exc}", file=sys.stderr)
         return 1
     finally:
         con.close()
+    if result is None:
+        print("(no result)")
+        return 0
     if args.format == "table":
+        frame = table
         shown = frame.astype(object).where(frame.notna(), "")
         print(shown.to_string(index=False, max_colwidth=args.max_width) if len(frame) else "(no rows)")
         return 0
-    if not args.output:
-        print("newsfacts sql: --format csv|json|parquet needs --output FILE", file=sys.stderr)
+    return _write_result(table, args.format, args.output)
+
+
+def _write_result(table, fmt: str, output: str | None) -> int:
+    """Write an Arrow result with DuckDB's own writers, so types (lists, timestamps) survive the round trip."""
+    import duckdb
+
+    options = {"csv": "format csv, header", "json": "format json", "parquet": "format parquet"}[fmt]
+    mem = duckdb.connect()
+    mem.register("result", table)
+    sys.stdout.flush()
+    target = str(Path(output)).replace("'", "''") if output else "/dev/stdout"
+    mem.execute(f"copy result to '{target}' ({options})")
+    mem.close()
+    if output is None:
+        return 0
+    print(f"{table.num_rows} rows written to {output}")
+    return 0
+
+
+def _dictionary(args: argparse.Namespace) -> int:
+    from newsfacts import dictionary
+
+    if args.update_readme or args.markdown:
+        con = dictionary.reference_warehouse(Settings())
+        try:
+            if args.markdown:
+                print(dictionary.markdown(con))
+                return 0
+            changed = dictionary.update_readme(Path(args.update_readme), con)
+        finally:
+            con.close()
+        print(f"{args.update_readme}: data dictionary {'updated' if changed else 'already up to date'}")
+        return 0
+    import duckdb
+
+    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
+    if not warehouse.exists():
+        print(f"newsfacts dictionary: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
         return 2
-    {"csv": lambda: frame.to_csv(args.output, index=False),
-     "json": lambda: frame.to_json(args.output, orient="records", lines=True, force_ascii=False, date_format="iso"),
-     "parquet": lambda: frame.to_parquet(args.output, index=False)}[args.format]()
-    print(f"{len(frame)} rows written to {args.output}")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        print(dictionary.text(con, args.table))
+    except KeyError:
+        print(f"newsfacts dictionary: no table or view '{args.table}'", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from newsfacts.export import export_warehouse
+
+    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
+    if not warehouse.exists():
+        print(f"newsfacts export: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+        return 2
+    written = export_warehouse(warehouse, Path(args.directory))
+    for table, info in written.items():
+        part = f" (partitioned by {info['partitioned_by']})" if "partitioned_by" in info else ""
+        print(f"  {table:<34} {info['rows']:>9,} rows  {info['path']}{part}")
+    print(f"{len(written)} tables exported to {args.directory} (manifest.json lists them)")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from newsfacts import report
+
+    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
+    if not warehouse.exists():
+        print(f"newsfacts report: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+        return 2
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"newsfacts report: --since wants a date like 2026-11-21, not '{args.since}'", file=sys.stderr)
+        return 2
+    output = Path(args.output) if args.output else warehouse.parent / "report.html"
+    print(f"report written to {report.write(warehouse, output, since=since)}")
     return 0
 
 
@@ -126,7 +260,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", help=f"DuckDB file to publish (default {defaults.warehouse})")
     run.add_argument("--force", action="store_true", help="reprocess inputs even when their content is unchanged")
     run.add_argument("--batch-size", type=int, help=f"documents per batch (default {defaults.batch_size})")
+    run.add_argument("--stages", nargs="+", choices=["ingest", "clean", "entities", "transform"],
+                     help="run only these stages (e.g. --stages transform after a gazetteer update)")
+    for name, what in (("ingested", "ingested"), ("published", "published")):
+        run.add_argument(f"--{name}-from", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                         help=f"reprocess stored documents {what} on or after this date")
+        run.add_argument(f"--{name}-to", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                         help=f"reprocess stored documents {what} on or before this date")
+    run.add_argument("--task-runner", choices=["threads", "dask"],
+                     help=f"where clean and NER run (default {defaults.task_runner})")
+    run.add_argument("--dask-address", help="Dask scheduler address (default: a local cluster)")
+    run.add_argument("--workers", type=int, help="parallel slices per batch / local Dask processes")
+    run.add_argument("--lock-wait", type=float, help="seconds to wait for another run's writer lock (default 0)")
     run.set_defaults(func=_run)
+
+    srv = sub.add_parser("serve", help="start (or connect to) a loopback Prefect server and serve the deployments")
+    srv.add_argument("--cron", help=f"schedule of the inbox deployment (default {defaults.inbox_cron!r})")
+    srv.add_argument("--keep-schedules", action="store_true",
+                     help="leave the schedule active when serve stops (default: Prefect pauses it)")
+    srv.set_defaults(func=_serve)
 
     clean = sub.add_parser("clean", help="print the pipeline's clean text of each file as one JSON line")
     clean.add_argument("files", nargs="+", metavar="FILE")
@@ -137,9 +289,28 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--example", help="run a named example query from sql/examples/ instead")
     sql.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
     sql.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
-    sql.add_argument("--output", help="file to write for csv/json/parquet")
+    sql.add_argument("--output", help="file to write (csv and json go to standard output without it)")
     sql.add_argument("--max-width", type=int, default=90, help="truncate table cells to this width")
     sql.set_defaults(func=_sql)
+
+    dic = sub.add_parser("dictionary", help="describe the warehouse's tables and columns (the data dictionary)")
+    dic.add_argument("table", nargs="?", help="one table or view: describe its columns")
+    dic.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
+    dic.add_argument("--markdown", action="store_true", help="print the README's data dictionary section")
+    dic.add_argument("--update-readme", metavar="README", help="rewrite the data dictionary section of README")
+    dic.set_defaults(func=_dictionary)
+
+    exp = sub.add_parser("export", help="write the marts and views as Parquet (mention facts partitioned by day)")
+    exp.add_argument("directory", metavar="DIR")
+    exp.add_argument("--format", choices=["parquet"], default="parquet")
+    exp.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
+    exp.set_defaults(func=_export)
+
+    rep = sub.add_parser("report", help="write a self-contained HTML report with a map (renders offline)")
+    rep.add_argument("--since", metavar="DATE", help="only documents dated on or after DATE (YYYY-MM-DD)")
+    rep.add_argument("--output", metavar="FILE", help="HTML file (default: report.html next to the warehouse)")
+    rep.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
+    rep.set_defaults(func=_report)
 
     geo = sub.add_parser("geocode", help="resolve toponyms in JSON lines {id, text, spans?} to places")
     geo.add_argument("input", nargs="?", default="-", help="JSON lines file (default: standard input)")

@@ -36,7 +36,10 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 def start_server(host: str, port: int, wait: float = 120.0, log: Path | None = None) -> subprocess.Popen:
     """Start ``prefect server start`` bound to ``host`` and wait until its API answers."""
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true"}
+    # The UI must call this server's API, not the default port's.
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true",
+           "PREFECT_SERVER_API_HOST": host, "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_UI_API_URL": f"http://{host}:{port}/api"}
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", host,
                              "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -35,6 +35,7 @@ from prefect.runtime import deployment, flow_run
 
 from newsfacts import faults, gates, ingest, lock, sources, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
+from newsfacts.progress import Progress
 
 Stage = Literal["ingest", "clean", "entities", "transform"]
 ALL_STAGES: tuple[Stage, ...] = ("ingest", "clean", "entities", "transform")
@@ -134,20 +135,23 @@ def ner_model_version(name: str) -> str:
 
 # --- the heavy stages: pure functions of their inputs, so they can run on any worker ---------------
 
-@task(name="clean", cache_policy=NO_CACHE, retries=1)
-def clean_task(raw_rows: list[dict], run_id: str) -> tuple[list[dict], list[dict]]:
+def clean_slice(raw_rows: list[dict], run_id: str) -> tuple[list[dict], list[dict]]:
     """Clean article text for a slice of raw documents: (documents, rejected-with-reason)."""
     from newsfacts import clean
 
     return clean.clean_batch(raw_rows, run_id)
 
 
-@task(name="entities", cache_policy=NO_CACHE, retries=1)
-def entities_task(docs: list[tuple[str, str, str | None]], settings: Settings) -> dict[str, list[dict]]:
+def entities_slice(docs: list[tuple[str, str, str | None]], settings: Settings) -> dict[str, list[dict]]:
     """Sentences, NER entities, toponym and actor candidates for a slice of documents."""
     from newsfacts import entities
 
     return entities.extract_batch(docs, settings)
+
+
+# Tasks wrap module-level functions under other names, so Dask pickles them by reference.
+clean_task = task(name="clean", cache_policy=NO_CACHE, retries=1)(clean_slice)
+entities_task = task(name="entities", cache_policy=NO_CACHE, retries=1)(entities_slice)
 
 
 def _fan_out(task_fn, items: list, parts: int, *args):
@@ -160,6 +164,8 @@ def _fan_out(task_fn, items: list, parts: int, *args):
 
 
 # --- the writer: loads, gates and bookkeeping on the working database --------------------------------
+# ``load_documents`` / ``load_entities`` are plain functions, not tasks: the heavy tasks they submit must
+# be submitted from the flow's context, which (unlike a task's) holds no DuckDB connection to serialise.
 
 def _gate(con, settings: Settings, run_id: str, stage: str, table: str, keys=None) -> gates.GateResult:
     return gates.validate(con, table, stage, run_id, settings.expectations_dir, settings.gx_root, keys)
@@ -202,8 +208,7 @@ def _select(con, sql: str, column: str, values: list[str]) -> list[tuple]:
         con.unregister("_nf_sel")
 
 
-@task(name="load-documents", cache_policy=NO_CACHE)
-def load_documents_task(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
+def load_documents(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
     """Clean the batch's raw documents (on the task runner) and load them into ``documents``."""
     if not hashes:
         return []
@@ -231,8 +236,7 @@ def load_documents_task(con, settings: Settings, run_id: str, hashes: list[str])
     return doc_ids
 
 
-@task(name="load-entities", cache_policy=NO_CACHE)
-def load_entities_task(con, settings: Settings, run_id: str, doc_ids: list[str], lineage: Lineage) -> int:
+def load_entities(con, settings: Settings, run_id: str, doc_ids: list[str], lineage: Lineage) -> int:
     """Extract entities for the batch's documents (on the task runner), load them, stamp their lineage."""
     from newsfacts import entities
 
@@ -325,24 +329,34 @@ class _Run:
         self.con, self.settings, self.run_id, self.lineage = con, settings, run_id, lineage
         self.summary, self.stages, self.log = summary, stages, logger
 
-    def process(self, hashes: list[str], clean: bool, extract_ids: list[str] | None = None) -> None:
-        """Clean (optional) then extract one batch, committed as one transaction."""
+    def process(self, hashes: list[str], clean: bool, extract_ids: list[str] | None = None,
+                progress: Progress | None = None, files: int = 0) -> None:
+        """Clean (optional) then extract one batch, committed by the caller as one transaction."""
         con, s = self.con, self.settings
         doc_ids = extract_ids or []
         if clean and "clean" in self.stages:
             faults.checkpoint("clean")
             t = time.monotonic()
-            doc_ids = load_documents_task(con, s, self.run_id, hashes)
+            doc_ids = load_documents(con, s, self.run_id, hashes)
             self.summary.timed("clean", t)
             faults.checkpoint("stories")
             t = time.monotonic()
             stories_task(con, doc_ids)
             self.summary.timed("stories", t)
-        if "entities" in self.stages and doc_ids:
-            faults.checkpoint("entities")
-            t = time.monotonic()
-            load_entities_task(con, s, self.run_id, doc_ids, self.lineage)
-            self.summary.timed("entities", t)
+            if progress:
+                progress.advance("clean", files)
+        if "entities" in self.stages:
+            if doc_ids:
+                faults.checkpoint("entities")
+                t = time.monotonic()
+                load_entities(con, s, self.run_id, doc_ids, self.lineage)
+                self.summary.timed("entities", t)
+            if progress:
+                progress.advance("entities", files)
+
+    def progress(self, total: int) -> Progress:
+        """Bars on a terminal, periodic log lines in Prefect's log otherwise."""
+        return Progress(total, log=self.log.info)
 
     def ingest(self, source, pattern: str | None, force: bool) -> int:
         con = self.con
@@ -354,15 +368,17 @@ class _Run:
         self.summary.inputs = len(items)
         self.log.info("%d inputs under %s%s", len(items), source, f" matching {pattern}" if pattern else "")
         loaded = 0
-        for batch in _chunks(items, self.settings.batch_size):
-            con.execute("begin")
-            faults.checkpoint("ingest")
-            t = time.monotonic()
-            got = ingest_task(con, self.settings, self.run_id, batch, processed, seen, force)
-            self.summary.timed("ingest", t)
-            self.process(got["hashes"], clean=True)
-            con.execute("commit")
-            loaded += len(got["hashes"])
+        with self.progress(len(items)) as progress:
+            for batch in _chunks(items, self.settings.batch_size):
+                con.execute("begin")
+                faults.checkpoint("ingest")
+                t = time.monotonic()
+                got = ingest_task(con, self.settings, self.run_id, batch, processed, seen, force)
+                self.summary.timed("ingest", t)
+                progress.advance("ingest", len(batch))
+                self.process(got["hashes"], clean=True, progress=progress, files=len(batch))
+                con.execute("commit")
+                loaded += len(got["hashes"])
         return loaded
 
     def catch_up(self, selection: Selection, force: bool) -> None:
@@ -379,10 +395,11 @@ class _Run:
                 f"where content_hash is not null) and (d.doc_id is null or d.pipeline_version <> $5 "
                 f"or ($6 and d.run_id is distinct from $7)) order by 1",
                 params + [lin.pipeline_version, pick, self.run_id]).fetchall()]
-            for batch in _chunks(stale, self.settings.batch_size):
-                con.execute("begin")
-                self.process(batch, clean=True)
-                con.execute("commit")
+            with self.progress(len(stale)) as progress:
+                for batch in _chunks(stale, self.settings.batch_size):
+                    con.execute("begin")
+                    self.process(batch, clean=True, progress=progress, files=len(batch))
+                    con.execute("commit")
             self.summary.recleaned = len(stale)
         if "entities" in self.stages:
             redo = [d for (d,) in con.execute(
@@ -391,10 +408,11 @@ class _Run:
                 f"or d.ner_model is distinct from $7 or d.gazetteer_version is distinct from $9) order by 1",
                 params + [lin.pipeline_version, pick, lin.ner_model, self.run_id, lin.gazetteer_version]
             ).fetchall()]
-            for batch in _chunks(redo, self.settings.batch_size):
-                con.execute("begin")
-                self.process([], clean=False, extract_ids=batch)
-                con.execute("commit")
+            with self.progress(len(redo)) as progress:
+                for batch in _chunks(redo, self.settings.batch_size):
+                    con.execute("begin")
+                    self.process([], clean=False, extract_ids=batch, progress=progress, files=len(batch))
+                    con.execute("commit")
             self.summary.reextracted = len(redo)
 
     def needs_publish(self, force: bool) -> bool:
@@ -494,10 +512,24 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
             warehouse.publish(settings.working_db, settings.warehouse)
             summary.timed("publish", t)
     summary.data_docs = str(gates.data_docs_index(settings.gx_root))
+    if summary.published:
+        summary.report = _write_report(settings, run_id, logger)
     summary.seconds = round(time.monotonic() - started, 1)
     for line in summary.lines():
         logger.info(line)
     return summary
+
+
+def _write_report(settings: Settings, run_id: str, logger) -> str:
+    """The HTML report of the published warehouse, one file per run; a failure here never fails the run."""
+    from newsfacts import report
+
+    out = settings.warehouse.parent / "reports" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id[:8]}.html"
+    try:
+        return str(report.write(settings.warehouse, out))
+    except Exception as exc:  # noqa: BLE001 - the warehouse is published; the report is a convenience
+        logger.warning("report not written (%s: %s); the warehouse is published", type(exc).__name__, exc)
+        return ""
 
 
 def publish_artifacts(summary: RunSummary, title: str) -> None:

@@ -110,6 +110,10 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[str]:
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
         done.append(name)
+    from newsfacts import dictionary
+
+    # `create or replace` drops comments: re-apply the data dictionary so every snapshot explains itself.
+    dictionary.apply_comments(con)
     return done
 
 

@@ -1,0 +1,240 @@
+"""The warehouse's data dictionary, written once in ``rules/dictionary.toml``.
+
+The same source is applied to the database as ``COMMENT ON TABLE/COLUMN`` (so ``duckdb_tables()`` and
+``duckdb_columns()`` explain the warehouse) and rendered as the README's data dictionary, so the two can
+never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+SOURCE = Path(__file__).with_name("rules") / "dictionary.toml"
+LAYERS = {
+    "mart": "Marts (analysts start here)",
+    "view": "Views",
+    "core": "Documents, quarantine and quality results",
+    "lineage": "Lineage: raw input and stage outputs",
+    "intermediate": "Intermediate models (sql/intermediate, internal)",
+}
+DETAILED = ("mart", "view", "core")  # layers whose every column the README lists
+README_START = "<!-- dictionary:start -->"
+README_END = "<!-- dictionary:end -->"
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str
+    layer: str
+    description: str
+    contract: tuple[str, ...] = ()
+    inherits: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    common: dict[str, str]
+    tables: dict[str, TableDoc]
+
+    def describe(self, table: str, column: str) -> str | None:
+        """A column's description: the table's own, else its ``inherits`` chain's, else the common one."""
+        seen: set[str] = set()
+        name: str | None = table
+        while name in self.tables and name not in seen:
+            seen.add(name)
+            doc = self.tables[name]
+            if column in doc.columns:
+                return doc.columns[column]
+            name = doc.inherits
+        return self.common.get(column)
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = SOURCE) -> Dictionary:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    tables = {}
+    for name, t in raw.get("tables", {}).items():
+        if t.get("layer") not in LAYERS:
+            raise ValueError(f"{path}: table {name} has layer {t.get('layer')!r}, expected one of {list(LAYERS)}")
+        tables[name] = TableDoc(name=name, layer=t["layer"], description=t["description"],
+                                contract=tuple(t.get("contract", ())), inherits=t.get("inherits"),
+                                columns=dict(t.get("columns", {})))
+    return Dictionary(common=dict(raw.get("common", {})), tables=tables)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def warehouse_columns(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, list[str]]]:
+    """``{table: (kind 'table'|'view', [columns in order])}`` of the connection's own database."""
+    kinds = dict(con.execute(
+        "select table_name, 'table' from duckdb_tables() where database_name = current_database() "
+        "and schema_name = current_schema() and not temporary "
+        "union all select view_name, 'view' from duckdb_views() where database_name = current_database() "
+        "and schema_name = current_schema() and not internal and not temporary").fetchall())
+    cols: dict[str, list[str]] = {name: [] for name in kinds}
+    for table, column in con.execute(
+            "select table_name, column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = current_schema() order by table_name, column_index").fetchall():
+        if table in cols:
+            cols[table].append(column)
+    return {name: (kinds[name], cols[name]) for name in kinds}
+
+
+def apply_comments(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> int:
+    """Set ``COMMENT ON`` every documented table, view and column present; returns the comments set.
+
+    ``create or replace`` drops comments, so this runs after every model (re)build.
+    """
+    d = dictionary or load()
+    statements = []
+    for table, (kind, columns) in warehouse_columns(con).items():
+        doc = d.tables.get(table)
+        if doc is None:
+            continue
+        statements.append(f"comment on {kind} {_ident(table)} is {_literal(doc.description)}")
+        for column in columns:
+            text = d.describe(table, column)
+            if text:
+                statements.append(f"comment on column {_ident(table)}.{_ident(column)} is {_literal(text)}")
+    if statements:
+        con.execute(";\n".join(statements))
+    return len(statements)
+
+
+def undocumented(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``table`` or ``table.column`` entries of the warehouse that carry no comment."""
+    missing = [name for name, comment in con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = current_database() "
+        "and schema_name = current_schema() and not temporary "
+        "union all select view_name, comment from duckdb_views() where database_name = current_database() "
+        "and schema_name = current_schema() and not internal and not temporary").fetchall() if not comment]
+    missing += [f"{t}.{c}" for t, c in con.execute(
+        "select table_name, column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = current_schema() and (comment is null or comment = '') "
+        "order by table_name, column_index").fetchall()]
+    return missing
+
+
+def stale_entries(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> list[str]:
+    """Dictionary entries that name a table, column or contract column the warehouse does not have."""
+    d = dictionary or load()
+    present = warehouse_columns(con)
+    stale = []
+    for name, doc in d.tables.items():
+        if name not in present:
+            stale.append(name)
+            continue
+        cols = set(present[name][1])
+        stale += [f"{name}.{c}" for c in (*doc.columns, *doc.contract) if c not in cols]
+        if doc.inherits and doc.inherits not in d.tables:
+            stale.append(f"{name} inherits {doc.inherits}")
+    all_cols = {c for _, cols in present.values() for c in cols}
+    stale += [f"[common].{c}" for c in d.common if c not in all_cols]
+    return stale
+
+
+def markdown(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> str:
+    """The data dictionary as Markdown: a summary table per layer, then every column in a folded block.
+
+    Columns come from the warehouse (their real order); descriptions from the dictionary.
+    """
+    d = dictionary or load()
+    present = warehouse_columns(con)
+    out = ["_Generated from `flows/newsfacts/rules/dictionary.toml` by `newsfacts dictionary --update-readme`; "
+           "the same text is in the database (`select table_name, comment from duckdb_tables()`, "
+           "`duckdb_columns()`). **Bold** columns are the contract: extended, never renamed._", ""]
+    for layer, heading in LAYERS.items():
+        docs = [doc for doc in d.tables.values() if doc.layer == layer and doc.name in present]
+        if not docs:
+            continue
+        out += [f"**{heading}**", "", "| table | what it holds | columns |", "|---|---|---|"]
+        for doc in docs:
+            cols = ", ".join(f"**{c}**" if c in doc.contract else c for c in present[doc.name][1])
+            kind = " (view)" if present[doc.name][0] == "view" else ""
+            out.append(f"| `{doc.name}`{kind} | {_cell(doc.description)} | {cols} |")
+        out.append("")
+    out += ["<details><summary>Every column of the marts, views, documents, quarantine and quality results</summary>",
+            "", "Lineage and intermediate columns: `newsfacts dictionary TABLE` or `duckdb_columns()`.", ""]
+    for layer in DETAILED:
+        for doc in (doc for doc in d.tables.values() if doc.layer == layer and doc.name in present):
+            out += [f"`{doc.name}`: {_cell(doc.description)}", "", "| column | description |", "|---|---|"]
+            out += [f"| {c} | {_cell(d.describe(doc.name, c) or '')} |" for c in present[doc.name][1]]
+            out.append("")
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def replace_section(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what lies between the ``start`` and ``end`` markers replaced by ``body``."""
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"markers {start} … {end} not found")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text, count=1)
+
+
+def readme_section(text: str, start: str = README_START, end: str = README_END) -> str:
+    """What lies between the markers of ``text`` (without them)."""
+    m = re.search(re.escape(start) + r"\n?(.*?)\n?" + re.escape(end), text, re.S)
+    if m is None:
+        raise ValueError(f"markers {start} … {end} not found")
+    return m.group(1)
+
+
+def text(con: duckdb.DuckDBPyConnection, table: str | None = None) -> str:
+    """Plain-text dictionary for the terminal: every table, or one table's columns."""
+    d = load()
+    present = warehouse_columns(con)
+    if table is None:
+        width = max(map(len, present))
+        return "\n".join(f"{name:<{width}}  {d.tables[name].description if name in d.tables else ''}"
+                         for name in sorted(present, key=lambda n: (list(LAYERS).index(d.tables[n].layer)
+                                                                    if n in d.tables else 9, n)))
+    if table not in present:
+        raise KeyError(table)
+    cols = present[table][1]
+    width = max(map(len, cols))
+    doc = d.tables.get(table)
+    head = f"{table}: {doc.description if doc else ''}"
+    return "\n".join([head, *(f"  {c:<{width}}  {d.describe(table, c) or ''}" for c in cols)])
+
+
+def reference_warehouse(settings) -> duckdb.DuckDBPyConnection:
+    """An empty in-memory warehouse with every stage table and SQL model: the shape the dictionary describes.
+
+    Markdown generated from it depends only on the code, never on which data a local warehouse holds.
+    """
+    from newsfacts import warehouse
+    from newsfacts.gazetteer import ensure_gazetteer
+
+    ensure_gazetteer(settings.gazetteer)
+    con = duckdb.connect(":memory:")
+    con.execute(warehouse.SCHEMA.read_text())
+    con.execute(f"attach '{str(settings.gazetteer).replace(chr(39), chr(39) * 2)}' as gaz (read_only)")
+    warehouse.run_models(con, settings.sql_dir)
+    return con
+
+
+def update_readme(readme: Path, con: duckdb.DuckDBPyConnection) -> bool:
+    """Rewrite the data dictionary section of ``readme``; returns whether it changed."""
+    old = readme.read_text(encoding="utf-8")
+    new = replace_section(old, README_START, README_END, markdown(con))
+    if new != old:
+        readme.write_text(new, encoding="utf-8")
+    return new != old

@@ -1,0 +1,237 @@
+"""Running newsfacts like production: analysts reading during runs, one writer, lineage catch-up,
+backfills by stage and date, glob sources confined to their folders, and Dask = threads.
+
+Every test drives the real flow (Prefect harness) over real DuckDB files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsfacts import lock, sources
+from newsfacts.config import Settings
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.slow
+TABLES = ["raw_documents", "documents", "sentences", "entity_mentions", "toponym_mentions", "actor_mentions",
+          "dim_actor", "fact_actor_mention", "dim_location", "fact_location_mention", "quarantine"]
+HELD_BACK = sorted(SEEDS.glob("*"))[-1].name
+
+
+def counts(wh: Path) -> dict[str, int]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, prefect_harness, gazetteer_path):
+    """Four seeds published; the fifth waits in another folder to arrive later."""
+    from newsfacts.flow import newsfacts_flow
+
+    tmp = tmp_path_factory.mktemp("production")
+    src, later = tmp / "inbox", tmp / "later"
+    shutil.copytree(SEEDS, src)
+    later.mkdir()
+    shutil.move(src / HELD_BACK, later / HELD_BACK)
+    wh = tmp / "newsfacts.duckdb"
+    first = newsfacts_flow(source=str(src), warehouse_path=str(wh))
+    return dict(src=src, later=later, wh=wh, first=first, settings=Settings().with_overrides(warehouse=wh))
+
+
+def test_analyst_keeps_reading_during_a_run_and_sees_new_data_after_reconnecting(base):
+    from newsfacts.flow import newsfacts_flow
+
+    analyst = duckdb.connect(str(base["wh"]), read_only=True)
+    before = analyst.execute("select count(*) from documents").fetchone()[0]
+    assert before == 4
+    shutil.copy(base["later"] / HELD_BACK, base["src"] / HELD_BACK)
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
+    assert summary["published"] and summary["loaded"] == 1
+    # The open connection still reads its snapshot, unblocked and unchanged...
+    assert analyst.execute("select count(*) from documents").fetchone()[0] == before
+    assert analyst.execute("select count(*) from fact_location_mention").fetchone()[0] > 0
+    analyst.close()
+    # ...and a new connection sees the new run.
+    again = duckdb.connect(str(base["wh"]), read_only=True)
+    assert again.execute("select count(*) from documents").fetchone()[0] == 5
+    again.close()
+
+
+def test_an_unchanged_run_publishes_nothing(base):
+    from newsfacts.flow import newsfacts_flow
+
+    before = digest(base["wh"])
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
+    assert not summary["published"] and summary["loaded"] == 0 and summary["unchanged"] == summary["inputs"]
+    assert digest(base["wh"]) == before
+
+
+def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
+    from newsfacts.flow import newsfacts_flow, ner_model_version
+
+    settings = base["settings"]
+    expected = counts(base["wh"])
+    con = duckdb.connect(str(settings.working_db))
+    # What an upgrade leaves behind: two documents whose entities came from an older model.
+    con.execute("update documents set ner_model = 'en_core_web_sm==3.7.1' where doc_id in "
+                "(select doc_id from documents order by doc_id limit 2)")
+    con.close()
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
+    assert summary["reextracted"] == 2 and summary["recleaned"] == 0 and summary["published"]
+    assert counts(base["wh"]) == expected
+    con = duckdb.connect(str(base["wh"]), read_only=True)
+    models = con.execute("select distinct ner_model from documents").fetchall()
+    con.close()
+    assert models == [(ner_model_version(settings.spacy_model),)]
+
+
+def test_transform_only_backfill_rebuilds_and_publishes_without_reading_inputs(base):
+    from newsfacts.flow import newsfacts_flow
+
+    expected = counts(base["wh"])
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), stages=["transform"])
+    assert summary["inputs"] == 0 and summary["published"]
+    assert "transform" in summary["stage_seconds"] and "ingest" not in summary["stage_seconds"]
+    assert counts(base["wh"]) == expected
+
+
+def test_backfill_by_ingest_date_recleans_exactly_that_range(base):
+    from newsfacts.flow import newsfacts_flow
+
+    con = duckdb.connect(str(base["wh"]), read_only=True)
+    day, n = con.execute("select ingested_at::date d, count(*) from raw_documents r join documents using "
+                         "(content_hash) group by d order by d limit 1").fetchone()
+    con.close()
+    expected = counts(base["wh"])
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]),
+                             stages=["clean", "entities", "transform"], ingested_from=day, ingested_to=day)
+    assert summary["recleaned"] == n and summary["reextracted"] == 0  # cleaning already re-extracted them
+    assert counts(base["wh"]) == expected
+    nothing = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]),
+                             stages=["clean", "entities", "transform"], published_from=date(1990, 1, 1),
+                             published_to=date(1990, 1, 2))
+    assert nothing["recleaned"] == 0 and nothing["reextracted"] == 0
+
+
+def test_date_selection_is_inclusive_and_parameterised():
+    from newsfacts.flow import Selection
+
+    con = duckdb.connect()
+    con.execute("create table raw_documents as select * from (values ('a', timestamp '2026-03-01 23:59'), "
+                "('b', timestamp '2026-03-02 00:00'), ('c', timestamp '2026-03-03 08:00')) t(content_hash, "
+                "ingested_at)")
+    con.execute("create table documents as select * from (values ('a', '2025-12-31'), ('b', 'not a date'), "
+                "('c', '2026-01-01')) t(content_hash, published_date)")
+
+    def picked(sel: Selection) -> list[str]:
+        where, params = sel.where()
+        return [h for (h,) in con.execute(f"select content_hash from documents d join raw_documents r using "
+                                          f"(content_hash) where {where} order by 1", params).fetchall()]
+
+    assert picked(Selection()) == ["a", "b", "c"]
+    assert picked(Selection(ingested_from=date(2026, 3, 2), ingested_to=date(2026, 3, 2))) == ["b"]
+    assert picked(Selection(ingested_to=date(2026, 3, 1))) == ["a"]
+    assert picked(Selection(published_from=date(2026, 1, 1))) == ["c"]
+    assert picked(Selection(published_to=date(2025, 12, 31))) == ["a"]
+
+
+def test_a_second_writer_gets_a_clear_message_and_changes_nothing(base):
+    from newsfacts.flow import newsfacts_flow
+
+    before = digest(base["wh"])
+    with lock.writer_lock(base["settings"].work_dir, "test-holder"), \
+            pytest.raises(lock.WriterBusy, match="another newsfacts run is writing this warehouse"):
+        newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
+    assert digest(base["wh"]) == before
+
+
+def test_two_concurrent_runs_one_waits_out_no_corruption(base):
+    from newsfacts.flow import newsfacts_flow
+
+    expected = counts(base["wh"])
+    outcome: dict = {}
+
+    def first_run():
+        outcome["first"] = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
+
+    runner = threading.Thread(target=first_run)
+    runner.start()
+    lock_file = base["settings"].work_dir / "writer.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "test-2nd" not in outcome:
+        if lock_file.exists() and '"pid"' in lock_file.read_text() and runner.is_alive():
+            try:
+                newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
+                outcome["second"] = "ran"
+            except lock.WriterBusy as exc:
+                outcome["second"] = str(exc)
+            outcome["test-2nd"] = True
+        time.sleep(0.2)
+    runner.join(timeout=600)
+    assert "another newsfacts run is writing" in outcome.get("second", "")
+    assert outcome["first"]["published"] and counts(base["wh"]) == expected
+
+
+def test_glob_sources_pick_matching_files_only(base, tmp_path):
+    from newsfacts.flow import newsfacts_flow
+
+    wh = tmp_path / "w.duckdb"
+    pattern = str(base["src"] / "00[01]_*")
+    summary = newsfacts_flow(source=pattern, warehouse_path=str(wh))
+    assert summary["inputs"] == 2 and summary["loaded"] == 2
+
+
+def test_sources_never_escape_the_allowed_folders(tmp_path):
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    assert sources.resolve("a/*.html", (root,)) == ((root / "a").resolve(), "*.html")
+    assert sources.resolve(str(root / "a"), (root,)) == ((root / "a").resolve(), None)
+    for bad in (str(tmp_path / "outside"), "../outside", "a/../../outside", str(root / "*" / ".." / "..")):
+        with pytest.raises(sources.SourceRefused):
+            sources.resolve(bad, (root,))
+    (root / "link").symlink_to(tmp_path / "outside")
+    with pytest.raises(sources.SourceRefused, match="outside the allowed source folders"):
+        sources.resolve("link", (root,))
+    assert sources.matches(str(root / "a" / "x.html"), root, "a/*.html")
+    assert not sources.matches(str(root / "b" / "x.html"), root, "a/*.html")
+
+
+def test_dask_runner_produces_the_same_warehouse_as_threads(prefect_harness, gazetteer_path, tmp_path):
+    from newsfacts.flow import configured_flow
+
+    src = tmp_path / "inbox"
+    shutil.copytree(SEEDS, src)
+    results = {}
+    for runner in ("threads", "dask"):
+        wh = tmp_path / f"{runner}.duckdb"
+        settings = Settings(task_runner=runner, workers=2)
+        results[runner] = configured_flow(settings)(source=str(src), warehouse_path=str(wh))
+        assert results[runner]["published"]
+    volatile = "run_id, cleaned_at, entities_run_id"
+    con = duckdb.connect(str(tmp_path / "threads.duckdb"), read_only=True)
+    con.execute(f"attach '{tmp_path / 'dask.duckdb'}' as d (read_only)")
+    for table, drop in [("documents", volatile), ("sentences", ""), ("entity_mentions", ""),
+                        ("toponym_mentions", ""), ("actor_mentions", ""), ("dim_actor", ""),
+                        ("fact_actor_mention", ""), ("dim_location", ""), ("fact_location_mention", "")]:
+        cols = f"* exclude ({drop})" if drop else "*"
+        for a, b in ((table, f"d.{table}"), (f"d.{table}", table)):
+            diff = con.execute(f"select count(*) from (select {cols} from {a} except all select {cols} from {b})"
+                               ).fetchone()[0]
+            assert diff == 0, f"{table}: {diff} rows differ between the thread and Dask runs"
+    con.close()
