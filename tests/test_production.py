@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from newsfacts import lock, sources
 from newsfacts.config import Settings
+
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def test_an_unchanged_run_publishes_nothing(base):
 
 
 def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
-    from newsfacts.flow import newsfacts_flow, ner_model_version
+    from newsfacts.flow import ner_model_version, newsfacts_flow
 
     settings = base["settings"]
     expected = counts(base["wh"])

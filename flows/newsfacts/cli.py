@@ -30,10 +30,10 @@ def _run(args: argparse.Namespace) -> int:
     from newsfacts.sources import SourceRefused
 
     try:
-        summary = configured_flow()(
-            source=args.source, warehouse_path=args.warehouse, force=args.force, batch_size=args.batch_size,
-            stages=args.stages, ingested_from=args.ingested_from, ingested_to=args.ingested_to,
-            published_from=args.published_from, published_to=args.published_to)
+        given = dict(source=args.source, warehouse_path=args.warehouse, batch_size=args.batch_size,
+                     stages=args.stages, ingested_from=args.ingested_from, ingested_to=args.ingested_to,
+                     published_from=args.published_from, published_to=args.published_to)
+        summary = configured_flow()(force=args.force, **{k: v for k, v in given.items() if v is not None})
     except GateFailed as exc:
         print(f"newsfacts: run stopped, nothing published.\n{exc}", file=sys.stderr)
         return 1

@@ -587,18 +587,32 @@ def task_runner(settings: Settings):
 # runs started by ``newsfacts serve`` in their own processes use the same runner as the command line.
 @flow(name="newsfacts", flow_run_name=_run_name, log_prints=True, validate_parameters=True,
       task_runner=task_runner(Settings()))
-def newsfacts_flow(source: str | None = None, warehouse_path: str | None = None, force: bool = False,
-                   batch_size: int | None = None, stages: list[Stage] | None = None,
+def newsfacts_flow(source: str = "", warehouse_path: str = "", force: bool = False, batch_size: int = 0,
+                   stages: list[Stage] = list(ALL_STAGES),  # noqa: B006 - Prefect copies parameters per run
                    ingested_from: date | None = None, ingested_to: date | None = None,
                    published_from: date | None = None, published_to: date | None = None) -> dict:
-    """Ingest a folder of news files and publish a gated DuckDB warehouse of actor and location facts.
+    """Ingest news files and publish a gated DuckDB warehouse of actor and location facts.
 
-    ``stages`` limits the run (e.g. ``["transform"]`` after a gazetteer update); the date range
-    selects which stored documents the clean/entities stages reprocess.
+    Args:
+        source: Folder or glob of news files (e.g. ``2026-11-*/*.html``); empty = the configured source.
+            From a deployment it must lie inside the configured source folders.
+        warehouse_path: DuckDB file to publish; empty = the configured warehouse (the only choice
+            from a deployment).
+        force: Reprocess inputs even when their content is unchanged, and the whole date range below.
+        batch_size: Documents per batch and transaction; 0 = the configured size.
+        stages: Stages to run, e.g. only ``transform`` after a gazetteer update, or ``entities`` and
+            ``transform`` after a model update.
+        ingested_from: Reprocess stored documents ingested on or after this day.
+        ingested_to: Reprocess stored documents ingested on or before this day.
+        published_from: Reprocess stored documents published on or after this day.
+        published_to: Reprocess stored documents published on or before this day.
     """
-    settings = Settings().with_overrides(warehouse=warehouse_path, batch_size=batch_size)
+    settings = Settings().with_overrides(warehouse=warehouse_path or None, batch_size=batch_size or None)
     # Parameters typed into a deployment's form may only name the configured source folders.
     from_deployment = deployment.id is not None
+    if from_deployment and warehouse_path and Settings().warehouse.resolve() != settings.warehouse.resolve():
+        raise sources.SourceRefused("a deployment run publishes only the configured warehouse "
+                                    f"({Settings().warehouse}); leave warehouse_path empty")
     folder, pattern = sources.resolve(source or settings.source, settings.source_roots if from_deployment else None)
     settings = settings.with_overrides(source=folder)
     run_id = str(flow_run.get_id() or uuid.uuid4())

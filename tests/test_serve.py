@@ -1,0 +1,187 @@
+"""``newsfacts serve`` end to end: a real Prefect server on a free loopback port, the served
+deployments, a schedule that fires on its own, and a backfill started from the UI in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
+    req = urllib.request.Request(f"{base}{path}", data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def _up(base: str) -> bool:
+    try:
+        return api(base, "/health")[0] == 200
+    except OSError:
+        return False
+
+
+def runs_of(base: str, deployment_id: str) -> list[dict]:
+    return api(base, "/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}})[1]
+
+
+def wait_for(predicate, timeout: float, what: str, poll: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def doc_count(wh: Path) -> int:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.execute("select count(*) from documents").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, gazetteer_path):
+    tmp = tmp_path_factory.mktemp("serve")
+    inbox, extra, outside = tmp / "inbox", tmp / "extra", tmp / "outside"
+    for folder in (inbox, extra, outside):
+        folder.mkdir()
+    seeds = sorted(SEEDS.glob("*"))
+    for p in seeds[:2]:
+        shutil.copy(p, inbox / p.name)
+    shutil.copy(seeds[-1], extra / seeds[-1].name)
+    shutil.copy(seeds[2], outside / seeds[2].name)
+    port = free_port()
+    wh = tmp / "warehouse" / "newsfacts.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(NEWSFACTS_WAREHOUSE=str(wh), NEWSFACTS_INBOX=str(inbox), NEWSFACTS_LOCK_WAIT="600",
+               NEWSFACTS_SOURCE_ROOTS=os.pathsep.join([str(inbox), str(extra)]), NEWSFACTS_PREFECT_PORT=str(port),
+               NEWSFACTS_GAZETTEER=str(gazetteer_path), PREFECT_HOME=str(tmp / "prefect-home"))
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("newsfacts")), "serve", "--cron", "* * * * *"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        def served_deployments():
+            if proc.poll() is not None:
+                pytest.fail(f"newsfacts serve exited: {(tmp / 'serve.log').read_text()[-3000:]}")
+            status, deps = api(base, "/deployments/filter", {}) if _up(base) else (0, [])
+            return deps if status == 200 and len(deps) == 2 else None
+
+        deps = wait_for(served_deployments, 240, "the two deployments to be served")
+        yield dict(base=base, ui=f"http://127.0.0.1:{port}", wh=wh, extra=extra, outside=outside, proc=proc,
+                   log=tmp / "serve.log", deployments={d["name"]: d["id"] for d in deps})
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_server_binds_to_loopback_only(served):
+    """Every socket listening on the server's port is bound to 127.0.0.1 (read from /proc/net/tcp*)."""
+    port = int(served["ui"].rsplit(":", 1)[1])
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                listening.append(addr)
+    assert listening and all(a == "0100007F" for a in listening), listening
+
+
+def test_the_one_minute_schedule_fires_on_its_own_and_completes(served):
+    dep = served["deployments"]["scheduled-inbox"]
+    done = wait_for(lambda: [r for r in runs_of(served["base"], dep) if r["state_type"] == "COMPLETED"], 240,
+                    "a scheduled run to complete")
+    assert done[0]["name"].startswith("newsfacts")
+    assert doc_count(served["wh"]) == 2
+
+
+def test_a_wrong_parameter_type_is_refused_with_a_clear_message(served):
+    dep = served["deployments"]["backfill"]
+    status, body = api(served["base"], f"/deployments/{dep}/create_flow_run", {"parameters": {"force": "often"}})
+    assert status in (409, 422) and "force" in json.dumps(body) and "boolean" in json.dumps(body)
+
+
+def test_a_source_outside_the_allowed_folders_fails_the_run_and_changes_nothing(served):
+    dep = served["deployments"]["backfill"]
+    status, run = api(served["base"], f"/deployments/{dep}/create_flow_run",
+                      {"parameters": {"source": str(served["outside"])}})
+    assert status == 201
+    final = wait_for(lambda: (r := api(served["base"], f"/flow_runs/{run['id']}")[1])["state_type"] in (
+        "FAILED", "COMPLETED", "CRASHED") and r, 300, "the refused run to end")
+    assert final["state_type"] == "FAILED"
+    assert "outside the allowed source folders" in (final["state"]["message"] or "") + served["log"].read_text()
+
+
+def test_backfill_from_the_ui_custom_run(served):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run installs it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    wait_for(lambda: doc_count(served["wh"]) >= 2 if served["wh"].exists() else False, 300, "the first publish")
+    dep = served["deployments"]["backfill"]
+    before = {r["id"] for r in runs_of(served["base"], dep)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{served['ui']}/deployments/deployment/{dep}")
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Custom run", exact=True).click()
+        field = page.locator("div.schema-form-property").filter(has_text="source").first
+        field.locator("textarea, input").first.fill(str(served["extra"]))
+        page.screenshot(path=str(ARTIFACTS / "backfill-custom-run.png"), full_page=True)
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(lambda url: "/run?" not in url and not url.endswith("/run"), timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "backfill-run-page.png"))
+        browser.close()
+    new = wait_for(lambda: [r for r in runs_of(served["base"], dep) if r["id"] not in before], 60, "the UI's run")
+    run_id = new[0]["id"]
+    final = wait_for(lambda: (r := api(served["base"], f"/flow_runs/{run_id}")[1])["state_type"] in (
+        "COMPLETED", "FAILED", "CRASHED") and r, 400, "the backfill run to end")
+    assert final["state_type"] == "COMPLETED", final["state"]
+    assert final["parameters"]["source"] == str(served["extra"])
+    assert "newsfacts" in final["name"] and str(served["extra"]) in final["name"]
+    assert doc_count(served["wh"]) == 3
+    artifacts = api(served["base"], "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})[1]
+    kinds = {a["key"]: a for a in artifacts}
+    assert {"newsfacts-run-summary", "newsfacts-run-report"} <= set(kinds)
+    summary = {row["figure"]: row["value"] for row in json.loads(kinds["newsfacts-run-summary"]["data"])}
+    assert summary["loaded"] == 1 and summary["published"] is True
+    assert "Data Docs" in kinds["newsfacts-run-report"]["data"] and "report" in kinds["newsfacts-run-report"]["data"]
