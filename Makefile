@@ -40,8 +40,9 @@ lint: setup
 eval: setup
 	$(PY) bench/eval_all.py --shared $(SHARED)
 
-bench: setup
-	$(PY) bench/bench_pipeline.py --shared $(SHARED)
+BENCH_SIZES ?= 181,1000
+bench: setup   # make bench BENCH_SIZES=181,1000,10000 for the 10,000-document corpus too
+	$(PY) bench/bench_pipeline.py --shared $(SHARED) --sizes $(BENCH_SIZES)
 
 serve: setup
 	$(VENV)/bin/newsfacts serve

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from newsfacts.names import name_key, translit_key
+from newsfacts import names
+
+# Tokens and candidate spans repeat within and across documents: memoise the pure key functions.
+name_key = lru_cache(maxsize=1 << 17)(names.name_key)
+translit_key = lru_cache(maxsize=1 << 17)(names.translit_key)
 
 RULES_PATH = Path(__file__).with_name("rules") / "actors.toml"
 TOKEN = re.compile(r"\w[\w.'’\-]*")
@@ -410,9 +414,24 @@ def _relabel_and_anchor(body: str, cands: list[Cand], rules: Rules) -> None:
             c.anchored = n >= 2 or bool(c.ctx.title or c.ctx.honorific) or translit_key(surname) in surnames
 
 
+class _Cover:
+    """Characters of a body already claimed by a mention: overlap tests cost the span, not the mention count."""
+
+    def __init__(self, size: int, spans: list[tuple[int, int]]):
+        self.mask = bytearray(size + 1)
+        for s, e in spans:
+            self.add(s, e)
+
+    def add(self, s: int, e: int) -> None:
+        self.mask[s:e] = b"\x01" * max(0, e - s)
+
+    def hits(self, s: int, e: int) -> bool:
+        return self.mask.find(1, s, e) != -1
+
+
 def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rules: Rules) -> list[Cand]:
     """Mentions NER missed: capitalised words equal (up to transliteration) to a known surname or org name."""
-    taken = [(c.start, c.end) for c in cands]
+    taken = _Cover(len(body), [(c.start, c.end) for c in cands])
     people = {}
     for c in cands:
         if c.label == "PERSON" and c.anchored:
@@ -423,7 +442,7 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
     out: list[Cand] = []
     for m in re.finditer(r"\b[A-Z][\w'’\-]*", body):
         s, e = m.start(), m.end()
-        if any(a < e and s < b for a, b in taken):
+        if taken.hits(s, e):
             continue
         tok = Tok(s, e, m.group())
         word = tok.bare
@@ -435,14 +454,14 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
             if place_spans and _covered(place_spans, s, e):
                 continue
             out.append(Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "recovered", anchored=True))
-            taken.append((s, e))
+            taken.add(s, e)
     for org in orgs:
         for m in re.finditer(rf"(?<![\w]){re.escape(org)}(?![\w])", body):
             s, e = m.start(), m.end()
-            if any(a < e and s < b for a, b in taken):
+            if taken.hits(s, e):
                 continue
             out.append(Cand(s, e, "ORG", _sentence_of(sent_starts, s), "recovered", anchored=True))
-            taken.append((s, e))
+            taken.add(s, e)
     return out
 
 

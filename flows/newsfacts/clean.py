@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from newsfacts.encoding import BadInput, decode, read_payload, repair, sniff_media_type
+from newsfacts.encoding import BadInput, decode, read_payload, repair, residual_damage, sniff_media_type
 
 __all__ = ["Rule", "load_rules", "clean_text", "clean_file", "find_title", "BadInput"]
 
@@ -199,41 +199,106 @@ def _language(body: str) -> str | None:
     return py3langid.classify(body)[0]
 
 
+_MARKER_WORDS = {"li": 1, "dt": 1, "dd": 1, "tr": 1, "td": 2, "th": 2}  # "- " and "|" trafilatura adds
+_JSON_ESCAPE = re.compile(r"\\.|[<>]")
+
+
+def _page_words(html: str) -> float:
+    """An upper bound of the words any trafilatura mode can return for a page (inf when unsure).
+
+    Every text node counts, plus the list and table markers trafilatura writes, plus the JSON-LD
+    blocks and Discourse attributes its baseline rescue may render (escapes and tags split words).
+    """
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.LxmlError):
+        return float("inf")
+    words = 0
+    for el in tree.iter():
+        words += _nwords(el.tail or "")
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in ("script", "style"):
+            if el.get("type") == "application/ld+json":
+                words += _nwords(_JSON_ESCAPE.sub(" ", el.text or ""))
+            continue
+        words += _nwords(el.text or "") + _MARKER_WORDS.get(el.tag, 0)
+        if el.get("data-preloaded"):
+            words += _nwords(_JSON_ESCAPE.sub(" ", el.get("data-preloaded")))
+    return words
+
+
 def _trafilatura(html: str, url: str | None):
     """trafilatura with precision favoured, falling back to its default mode when that misfires.
 
     Precision mode drops more boilerplate than it loses article text (benchmark F1 0.964 vs 0.960), but
     on some layouts it keeps only a fragment; when it returns under a third of what the default mode
-    finds, the default result is used.
+    finds, the default result is used. The default pass is skipped when precision mode already kept a
+    third of every word the page holds (:func:`_page_words`): the default mode cannot find more.
     """
     import trafilatura
 
-    kwargs = {"url": url, "with_metadata": True, "include_comments": False, "include_tables": True}
+    kwargs = {"url": url, "include_comments": False, "include_tables": True}
     try:
-        precise = trafilatura.bare_extraction(html, favor_precision=True, **kwargs)
-        default = trafilatura.bare_extraction(html, **kwargs)
+        precise = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **kwargs)
+        if precise is not None and _nwords(precise.text or "") >= _PRECISION_MIN_SHARE * _page_words(html):
+            return precise
+        # Metadata does not depend on the mode: when precision mode found some, the second pass skips it.
+        default = trafilatura.bare_extraction(html, with_metadata=precise is None, **kwargs)
     except Exception:  # trafilatura raises assorted parser errors on broken markup; treat as no extraction
         return None
     if precise is None or (default is not None and
                            _nwords(precise.text or "") < _PRECISION_MIN_SHARE * _nwords(default.text or "")):
+        if precise is not None:
+            for name in ("title", "author", "url", "hostname", "sitename", "date"):
+                setattr(default, name, getattr(precise, name))
         return default
     return precise
+
+
+def _repair_extracted(doc) -> tuple[str, str | None, str | None, str | None, bool]:
+    """(body, title, site, author, repaired) of a trafilatura result, mojibake repaired.
+
+    HTML is repaired after extraction, not before: markup and scripts are most of a page's characters,
+    and ftfy over the whole page cost more than trafilatura itself. Title and body are repaired as one
+    text so a single decision covers the article.
+    """
+    title = " ".join((doc.title or "").split())
+    fixed, repaired = repair(f"{title}\n{doc.text or ''}")
+    title, body = fixed.split("\n", 1)
+    title = " ".join(title.split())
+    meta = []
+    for value in (doc.sitename, doc.author):
+        if value:
+            value, changed = repair(value)
+            repaired = repaired or changed
+        meta.append(value)
+    return body, title or None, meta[0], meta[1], repaired
 
 
 def clean_text(text: str, media_type: str, source_uri: str = "") -> dict:
     """Clean one document; returns {title, body, language, published_date, site_name, author, url}.
 
-    `body` is the article's paragraphs joined by a single newline, with boilerplate removed.
+    `body` is the article's paragraphs joined by a single newline, with boilerplate removed. Plain text
+    is expected repaired already (see :func:`clean_bytes`); HTML is repaired here, after extraction.
     """
+    return _clean(text, media_type, source_uri)[0]
+
+
+def _clean(text: str, media_type: str, source_uri: str) -> tuple[dict, bool]:
+    """:func:`clean_text` and whether repairing the extracted HTML text changed it."""
     rules = load_rules()
     url = source_uri if re.match(r"https?://", source_uri or "") else None
     title = published = site = author = None
+    repaired = False
     if media_type == "html":
         doc = _trafilatura(text, url)
-        raw_body = (doc.text if doc is not None else "") or ""
+        raw_body = ""
         if doc is not None:
-            title = " ".join((doc.title or "").split()) or None
-            published, site, author = doc.date, doc.sitename, doc.author
+            raw_body, title, site, author, repaired = _repair_extracted(doc)
+            published = doc.date
             url = url or doc.url
         original = _paragraphs(raw_body)
         paras = _apply_rules(original, rules)
@@ -245,7 +310,7 @@ def clean_text(text: str, media_type: str, source_uri: str = "") -> dict:
         paras = paras[zone:]
     body = "\n".join(_drop_repeats(paras, title, original))
     return {"title": title, "body": body, "language": _language(body), "published_date": published,
-            "site_name": site, "author": author, "url": url}
+            "site_name": site, "author": author, "url": url}, repaired
 
 
 def clean_bytes(raw: bytes, name: str, source_uri: str = "") -> dict:
@@ -256,11 +321,21 @@ def clean_bytes(raw: bytes, name: str, source_uri: str = "") -> dict:
     payload = read_payload(raw, name)
     media_type = sniff_media_type(payload, name)
     text, encoding = decode(payload)
-    text, repaired = repair(text)
-    result = clean_text(text, media_type, source_uri)
+    repaired = False
+    if media_type != "html":
+        text, repaired = repair(text)
+    result, html_repaired = _clean(text, media_type, source_uri)
     if not result["body"]:
         raise BadInput("no article text found")
-    return {**result, "media_type": media_type, "encoding": encoding, "encoding_repaired": repaired}
+    if len(result["body"]) < 200 and all(_is_headline_like(p) for p in result["body"].split("\n")):
+        raise BadInput("no article text found (only short lines without a sentence: navigation, labels, captions)")
+    longest = max(map(len, result["body"].split("\n")))
+    if longest > 100_000:  # prose paragraphs are a few thousand characters; spaCy refuses texts over 1M
+        raise BadInput(f"no article text found (a paragraph of {longest} characters is not prose)")
+    damage = residual_damage(f"{result['title'] or ''}\n{result['body']}", result["language"])
+    if damage:
+        raise BadInput(damage)
+    return {**result, "media_type": media_type, "encoding": encoding, "encoding_repaired": repaired or html_repaired}
 
 
 def clean_file(path: str | Path) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,6 +22,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
+_undocumented: dict[str, list] = {}  # gx_root -> validation result ids not yet rendered to Data Docs
 
 
 class GateFailed(RuntimeError):
@@ -35,6 +37,7 @@ class GateResult:
     rows: int
     failures: list[str]
     records: pd.DataFrame
+    gx_root: str = ""
 
     def summary(self) -> str:
         state = "passed" if self.success else "FAILED"
@@ -49,9 +52,20 @@ def load_suite(expectations_dir: Path, table: str) -> dict:
     return suite
 
 
-@lru_cache(maxsize=4)
+_CONTEXT_LOCK = threading.Lock()
+
+
 def _context(gx_root: str):
-    """One file-backed GX context per process (importing GX costs 5-9 s: do it once, lazily)."""
+    """One file-backed GX context per process (importing GX costs 5-9 s: do it once, lazily).
+
+    Locked, because the flow warms it up in a background thread while the first gate may ask for it.
+    """
+    with _CONTEXT_LOCK:
+        return _new_context(gx_root)
+
+
+@lru_cache(maxsize=4)
+def _new_context(gx_root: str):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -68,10 +82,18 @@ def _context(gx_root: str):
 
 def _checkpoint(gx_root: Path, suite_json: dict):
     """The checkpoint for one table, (re)created from the suite file so the JSON is the truth."""
+    return _cached_checkpoint(str(gx_root), json.dumps(suite_json, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _cached_checkpoint(gx_root: str, suite_text: str):
+    """Saving a suite, validation definition and checkpoint writes several files: once per process and
+    suite content, not once per batch."""
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
 
-    ctx = _context(str(gx_root))
+    suite_json = json.loads(suite_text)
+    ctx = _context(gx_root)
     name = suite_json["name"]
     ds = ctx.data_sources.get("newsfacts")
     try:
@@ -87,7 +109,6 @@ def _checkpoint(gx_root: Path, suite_json: dict):
     vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch_def, suite=suite))
     return ctx.checkpoints.add_or_update(gx.Checkpoint(
         name=name, validation_definitions=[vd],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}))
 
 
@@ -115,6 +136,7 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, stage: str, run_id: str
     df = batch_frame(con, suite_json, keys)
     checkpoint = _checkpoint(gx_root, suite_json)
     result = checkpoint.run(batch_parameters={"dataframe": df})
+    _undocumented.setdefault(str(gx_root), []).extend(result.run_results)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows, failures = [], []
     for vr in result.run_results.values():
@@ -134,7 +156,7 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, stage: str, run_id: str
                 failures.append(f"{table}: {cfg.type}({column or ''}) failed"
                                 f" — {res.get('unexpected_count', '?')} unexpected, e.g. {rows[-1]['sample']}")
     gate = GateResult(table=table, stage=stage, success=bool(result.success), rows=len(df), failures=failures,
-                      records=pd.DataFrame(rows))
+                      records=pd.DataFrame(rows), gx_root=str(gx_root))
     log.info("gate %s", gate.summary())
     return gate
 
@@ -152,10 +174,34 @@ def record(con: duckdb.DuckDBPyConnection, gates: list[GateResult]) -> None:
 def require(gate: GateResult) -> GateResult:
     """Stop the run on a failed gate, naming the table, the expectation and sample rows."""
     if not gate.success:
+        if gate.gx_root:
+            build_data_docs(Path(gate.gx_root))
         raise GateFailed(f"quality gate failed at stage '{gate.stage}' on table '{gate.table}':\n  "
                          + "\n  ".join(gate.failures))
     return gate
 
 
+def build_data_docs(gx_root: Path) -> None:
+    """Render the Data Docs pages of the validations run since the last build, and the index.
+
+    Rendering is batched here instead of after every validation: re-rendering the index once per
+    batch and table cost more than the validations themselves.
+    """
+    ids = _undocumented.pop(str(gx_root), [])
+    if ids:
+        _context(str(gx_root)).build_data_docs(
+            resource_identifiers=[*ids, *{i.expectation_suite_identifier for i in ids}])
+
+
+def warm_up(gx_root: Path) -> None:
+    """Import GX and open the context ahead of the first gate (safe to call from a background thread)."""
+    try:
+        _context(str(gx_root))
+    except Exception as exc:  # noqa: BLE001 - the first real gate will raise it properly
+        log.debug("GX warm-up failed: %s", exc)
+
+
 def data_docs_index(gx_root: Path) -> Path:
+    """The Data Docs index, with every validation run so far in this process rendered."""
+    build_data_docs(gx_root)
     return gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

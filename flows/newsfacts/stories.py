@@ -89,7 +89,8 @@ def same_story(a: str, b: str) -> tuple[bool, float, float]:
 def assign_stories(docs: list[tuple[str, str]],
                    existing: Iterable[tuple[str, int, int]] = (),
                    existing_story: dict[str, str] | None = None,
-                   fetch_bodies: Callable[[list[str]], dict[str, str]] | None = None) -> list[dict]:
+                   fetch_bodies: Callable[[list[str]], dict[str, str]] | None = None,
+                   hashes: dict[str, list[int]] | None = None) -> list[dict]:
     """Story of each new document: ``story_id`` is the doc_id of the story's earliest edition.
 
     ``docs`` are (doc_id, body) in publication order; every earlier run's document counts as older.
@@ -98,7 +99,8 @@ def assign_stories(docs: list[tuple[str, str]],
     to their story_id and ``fetch_bodies`` returns the bodies of the candidates that need confirming.
     Returns dicts (doc_id, story_id, similarity, matched_doc_id, aligned_share, signature), where
     similarity is the 3-shingle Jaccard with the matched edition (None for a story's first edition)
-    and signature the document's ``story_signatures`` rows.
+    and signature the document's ``story_signatures`` rows. ``hashes`` may hold :func:`band_hashes` already
+    computed for some documents (MinHash is most of this function's cost).
     """
     index: dict[tuple[int, int], list[str]] = {}
     story = dict(existing_story or {})
@@ -107,9 +109,9 @@ def assign_stories(docs: list[tuple[str, str]],
     bodies: dict[str, str] = {}
     out = []
     for doc_id, body in docs:
-        hashes = band_hashes(body)
+        bands = (hashes or {}).get(doc_id) or band_hashes(body)
         cands: list[str] = []
-        for band, h in enumerate(hashes):
+        for band, h in enumerate(bands):
             for other in index.get((band, h), ()):
                 if other != doc_id and other not in cands:
                     cands.append(other)
@@ -131,8 +133,8 @@ def assign_stories(docs: list[tuple[str, str]],
                    "matched_doc_id": best[0], "aligned_share": round(best[2], 4)}
         story[doc_id] = row["story_id"]
         bodies[doc_id] = body
-        for band, h in enumerate(hashes):
+        for band, h in enumerate(bands):
             index.setdefault((band, h), []).append(doc_id)
-        row["signature"] = [{"doc_id": doc_id, "band": b, "hash": h} for b, h in enumerate(hashes)]
+        row["signature"] = [{"doc_id": doc_id, "band": b, "hash": h} for b, h in enumerate(bands)]
         out.append(row)
     return out
