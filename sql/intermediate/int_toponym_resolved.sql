@@ -111,6 +111,33 @@ proximity as (
     group by all
 ),
 
+-- places named together lie together: a reading with a plausible reading of another name of the document
+-- within 80 km gains ("Lancaster" beside "Morecambe"); only plausible ones, since the US has a small
+-- Moscow, Berlin and Geneva next to each other
+name_readings as (
+    select distinct doc_id, name_key, place_id, latitude, longitude, floor(latitude / 0.75) as cell
+    from candidates
+    where kind in ('city', 'other')
+),
+
+plausible_readings as (
+    select distinct doc_id, name_key, latitude, longitude, floor(latitude / 0.75) as cell
+    from doc_context
+    where kind in ('city', 'other') and p1 >= 0.1
+),
+
+coherence as (
+    select c.doc_id, c.name_key, c.place_id, least(count(distinct o.name_key), 2) * 1.5 as bonus
+    from name_readings as c
+    inner join plausible_readings as o
+        on o.doc_id = c.doc_id and o.cell between c.cell - 1 and c.cell + 1 and o.name_key <> c.name_key
+    where 12742 * asin(sqrt(
+        power(sin(radians(o.latitude - c.latitude) / 2), 2)
+        + cos(radians(c.latitude)) * cos(radians(o.latitude))
+        * power(sin(radians(o.longitude - c.longitude) / 2), 2))) <= 80
+    group by all
+),
+
 -- a town named together with the county it lies in ("Paris ... Edgar County"): both readings agree
 county_links as (
     select doc_id, start_char, place_id, max(bonus) as bonus
@@ -120,10 +147,15 @@ county_links as (
         inner join candidates as k
             on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
         union all
+        -- a county called by its bare name ("Oxford") only when the town is its name's likely reading:
+        -- any "Woodstock" lies in some county that shares a name with a place elsewhere
         select k.doc_id, k.start_char, k.place_id, 4.0 as bonus
         from candidates as c
         inner join candidates as k
             on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+        left join doc_context as dc
+            on dc.doc_id = c.doc_id and dc.start_char = c.start_char and dc.place_id = c.place_id
+        where k.method <> 'alias' or dc.p1 >= 0.5
     )
     group by all
 ),
@@ -140,7 +172,7 @@ rescored as (
         coalesce(k.bonus, 0.0) as container_bonus,
         9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0) as country_bonus,
         8.0 * coalesce((da.w - coalesce(ma.v, 0)) / greatest(dn.names - 1, 1), 0) as admin1_bonus,
-        coalesce(px.bonus, 0.0) as proximity_bonus,
+        coalesce(px.bonus, 0.0) + coalesce(co.bonus, 0.0) as proximity_bonus,
         coalesce(cl.bonus, 0.0) as county_bonus,
         case when c.kind = 'region' and rs.doc_id is not null then 5.0 else 0.0 end as discourse_bonus
     from candidates as c
@@ -157,6 +189,8 @@ rescored as (
         and ma.country_code = c.country_code and ma.admin1_code = c.admin1_code
     left join proximity as px
         on px.doc_id = c.doc_id and px.start_char = c.start_char and px.place_id = c.place_id
+    left join coherence as co
+        on co.doc_id = c.doc_id and co.name_key = c.name_key and co.place_id = c.place_id
     left join county_links as cl
         on cl.doc_id = c.doc_id and cl.start_char = c.start_char and cl.place_id = c.place_id
     left join region_senses as rs on rs.doc_id = c.doc_id and rs.name_key = c.name_key
