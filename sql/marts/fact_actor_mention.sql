@@ -4,20 +4,28 @@ with mentions as (
     select * from int_actor_keys
 ),
 
+documents as (
+    select * from documents
+),
+
 final as (
     select
-        doc_id,
+        m.doc_id,
         substr(md5(global_key), 1, 16) as actor_id,
-        start_char,
-        end_char,
-        surface,
-        title,
-        country_code,
-        country_source,
-        sentence_idx,
-        source,
-        honorific
-    from mentions
+        m.start_char,
+        m.end_char,
+        m.surface,
+        m.title,
+        m.country_code,
+        m.country_source,
+        m.sentence_idx,
+        m.source,
+        m.honorific,
+        d.entities_version as pipeline_version,
+        d.ner_model,
+        d.gazetteer_version
+    from mentions as m
+    left join documents as d on d.doc_id = m.doc_id
 )
 
 select * from final

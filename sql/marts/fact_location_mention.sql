@@ -7,6 +7,10 @@ resolved as (
     select * from int_toponym_resolved
 ),
 
+documents as (
+    select * from documents
+),
+
 final as (
     select
         m.doc_id,
@@ -18,9 +22,13 @@ final as (
         r.method,
         r.confidence,
         m.qualifier,
-        m.source
+        m.source,
+        d.entities_version as pipeline_version,
+        d.ner_model,
+        d.gazetteer_version
     from mentions as m
     inner join resolved as r on r.doc_id = m.doc_id and r.start_char = m.start_char
+    left join documents as d on d.doc_id = m.doc_id
     where r.is_accepted
 )
 
