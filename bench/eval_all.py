@@ -46,6 +46,7 @@ def main() -> int:
     failures += section("LGL toponym resolution", [py, "bench/eval_lgl.py", "--lgl",
                                                    str(shared / "data/lgl/lgl.xml")]) != 0
     failures += section("actor alias cases", [py, "bench/eval_actors.py"]) != 0
+    failures += section("robustness: bad inputs, fuzz cases, faults", [py, "bench/eval_robustness.py"]) != 0
     print(f"\n{failures} evaluation step(s) failed" if failures else "\nall evaluation steps ran")
     return 1 if failures else 0
 

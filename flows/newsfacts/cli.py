@@ -144,8 +144,9 @@ def _sql(args: argparse.Namespace) -> int:
     if not warehouse.exists():
         print(f"newsfacts sql: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
         return 2
-    # Read-only, on the published snapshot: an analyst query can never modify it or block a run.
-    con = duckdb.connect(str(warehouse), read_only=True)
+    # Read-only, on the published snapshot: an analyst query can never modify it or block a run, and
+    # with external access off it cannot read other local files (read_text, read_csv, …) either.
+    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
     try:
         result = con.sql(query)
         if result is not None:

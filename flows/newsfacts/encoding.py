@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 import zlib
 
 import ftfy
 
-__all__ = ["BadInput", "read_payload", "sniff_media_type", "decode", "repair"]
+__all__ = ["BadInput", "read_payload", "sniff_media_type", "decode", "repair", "residual_damage"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 16
@@ -84,7 +85,7 @@ def read_payload(raw: bytes, name: str, max_bytes: int = 200_000_000) -> bytes:
     while True:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            while data:
+            while data and not d.eof:  # past a member's end zlib keeps echoing the rest as unconsumed_tail
                 room = max_bytes + 1 - len(out)
                 out += d.decompress(data, min(room, _CHUNK))
                 if len(out) > max_bytes:
@@ -216,7 +217,8 @@ def _looks_broken(text: str) -> bool:
 
 
 def decode(payload: bytes) -> tuple[str, str]:
-    """Return (text, encoding name): BOM, then strict UTF-8, then the declared charset, then a guess.
+    """Return (text, encoding name): BOM, then strict UTF-8, then the declared charset, then UTF-8 with
+    a few stray bytes ("utf-8-mixed"), then a guess.
 
     The guess prefers the Western single-byte family (cp1252 / ISO-8859-1) unless charset-normalizer
     is confident the bytes are another family (e.g. cp1251 Cyrillic, Shift-JIS); text that still decodes
@@ -227,6 +229,9 @@ def decode(payload: bytes) -> tuple[str, str]:
         try:
             return payload[enc[1]:].decode(enc[0]), enc[0]
         except UnicodeDecodeError:
+            mixed = _mostly_utf8(payload[enc[1]:]) if enc[0] == "utf-8" else None
+            if mixed is not None:
+                return mixed, "utf-8-mixed"
             raise BadInput(f"undecodable bytes (invalid {enc[0]} after its byte-order mark)") from None
     wide = _bomless_utf16(payload)
     if wide:
@@ -246,6 +251,9 @@ def decode(payload: bytes) -> tuple[str, str]:
                 text, name = "", ""
         if name and not _looks_broken(text):
             return text, name.replace("_", "-")
+    mixed = _mostly_utf8(payload)
+    if mixed is not None:
+        return mixed, "utf-8-mixed"
     guess = _guess_family(payload)
     if guess:
         return guess
@@ -253,6 +261,41 @@ def decode(payload: bytes) -> tuple[str, str]:
     if _looks_broken(text):
         raise BadInput("undecodable bytes (not UTF-8 and no single-byte charset fits)")
     return text, name
+
+
+_stray = threading.local()
+
+
+def _stray_as_cp1252(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Invalid UTF-8 in an otherwise UTF-8 file: a cut multi-byte sequence or an orphan continuation byte
+    is what is left of a lost character and is dropped; a stray lead byte (0xC0-0xFF) is read as cp1252,
+    a Latin letter pasted into a UTF-8 page ("caf\xe9")."""
+    _stray.count = getattr(_stray, "count", 0) + 1
+    if _stray.count > _stray.limit:
+        raise exc
+    if exc.end - exc.start > 1 or exc.object[exc.start] < 0xC0:
+        return "", exc.end
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="ignore"), exc.end
+
+
+codecs.register_error("newsfacts-stray-cp1252", _stray_as_cp1252)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(payload: bytes) -> str | None:
+    """Text of a UTF-8 file damaged in a few places (a truncated download, a pasted Latin-1 byte).
+
+    Valid multi-byte sequences are strong evidence of UTF-8 (legacy 8-bit text almost never forms
+    them); when there are at least as many of them as damaged places, the damage is mended locally
+    instead of re-reading the whole file in the wrong charset.
+    """
+    _stray.count, _stray.limit = 0, len(_UTF8_MULTIBYTE.findall(payload))
+    if not _stray.limit:
+        return None
+    try:
+        return payload.decode("utf-8", errors="newsfacts-stray-cp1252")
+    except UnicodeDecodeError:
+        return None
 
 
 def _guess_family(payload: bytes) -> tuple[str, str] | None:
@@ -286,12 +329,18 @@ _OTHER_ACCENTS = re.compile(r"[À-ÿĀ-žȘ-ț]")
 
 
 def _lossy_flagged(text: str) -> bool:
-    """True when stray "â" look like lost punctuation in an otherwise unaccented (English-like) text."""
+    """True when stray "â" look like lost punctuation in an otherwise unaccented (English-like) text.
+
+    A single "â" counts only when it sits where a letter never does (glued to a word's end before a
+    contraction or punctuation) and the text has no other accented letter.
+    """
     total = text.count(_A)
-    if total < 2:
+    if not total:
         return False
     strong = len(_STRONG.findall(text))
     others = len(_OTHER_ACCENTS.findall(text)) - total
+    if total == 1:
+        return strong == 1 and others == 0
     return strong >= 2 and strong >= 0.6 * total and others <= max(2, 0.25 * strong)
 
 
@@ -330,6 +379,8 @@ def _fix_lossy(text: str) -> str:
     return "\n".join(out)
 
 
+_REPLACEMENT = "\ufffd"
+_DAMAGE = re.compile("\u00e2\u20ac|\u00c3[\u0080-\u00bf]|\ufffd")
 _COSMETIC = {"fix_line_breaks", "fix_latin_ligatures", "fix_character_width", "remove_terminal_escapes",
              "remove_control_chars", "unescape_html"}
 
@@ -339,13 +390,32 @@ def repair(text: str) -> tuple[str, bool]:
 
     ftfy undoes reversible mojibake ("Kremlinâ€™s"); curly quotes are kept. The lossy form where only
     "â" survives ("Kremlinâs") cannot be undone byte-wise, so it is rebuilt from context, and only in
-    documents the detector flags, leaving genuine "â" (château, România) alone.
+    documents the detector flags, leaving genuine "â" (château, România) alone. U+FFFD marks a character
+    lost before the file reached us; it carries nothing, so it is removed.
     """
     fixed = ftfy.fix_and_explain(text, uncurl_quotes=False)
     new = fixed.text
     changed = any(step.action != "normalize" and step.parameter not in _COSMETIC
                   for step in (fixed.explanation or []))
+    if _REPLACEMENT in new:
+        new = new.replace(_REPLACEMENT, "")
+        changed = True
     if _lossy_flagged(new):
         new = _fix_lossy(new)
         changed = True
-    return new, changed
+    return new, changed and new != text
+
+
+def residual_damage(text: str, language: str | None) -> str | None:
+    """Why ``text`` still shows broken encoding after :func:`repair`, or None when it looks sound.
+
+    The same traces the documents gate refuses (mojibake pairs, replacement characters, and in English
+    a stray "â"): a document that still has them is quarantined on its own instead of failing the gate
+    for the whole batch.
+    """
+    m = _DAMAGE.search(text or "")
+    if m:
+        return f"broken encoding left after repair ({m.group(0)!r} at character {m.start()})"
+    if language == "en" and _A in (text or ""):
+        return f"broken encoding left after repair (stray {_A!r} in English text at character {text.index(_A)})"
+    return None

@@ -428,7 +428,28 @@ class _Run:
             return True  # an explicit reprocessing backfill always rebuilds and publishes
         last = self.con.execute("select status from pipeline_runs where run_id <> ? order by started_at desc "
                                 "limit 1", [self.run_id]).fetchone()
-        return last is None or last[0] not in ("published", "unchanged")
+        if last is None or last[0] not in ("published", "unchanged"):
+            return True
+        # A run killed between committing its 'published' status and renaming the snapshot into place
+        # left work the published file lacks: compare the last published run of both files.
+        return self._last_published(self.con) != self._published_file_last_run()
+
+    def _last_published(self, con) -> str | None:
+        row = con.execute("select run_id from pipeline_runs where status = 'published' "
+                          "order by started_at desc limit 1").fetchone()
+        return row[0] if row else None
+
+    def _published_file_last_run(self) -> str | None:
+        try:
+            con = duckdb.connect(str(self.settings.warehouse), read_only=True)
+        except duckdb.Error:
+            return None
+        try:
+            return self._last_published(con)
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
 
     def finish(self, publish: bool) -> None:
         """Transform and gate (when publishing), account for every input, record the run."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +74,46 @@ def list_inputs(source: Path) -> Iterator[tuple[str, Path | None, str | None]]:
     yield from walk(root)
 
 
+class TooLarge(OSError):
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+class NotRegular(OSError):
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+_KINDS = ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+          (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"))
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, never more than ``max_bytes``.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a named pipe or device with an
+    article's name cannot hang or flood the run, and a file that grows after listing is still capped.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise NotRegular(next((k for test, k in _KINDS if test(st.st_mode)), "special file"))
+    with open(fd, "rb", closefd=True) as fh:
+        if st.st_size > max_bytes:
+            raise TooLarge(st.st_size)
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise TooLarge(len(raw))
+    return raw
+
+
 @dataclass
 class IngestBatch:
     """What one batch of inputs became: plain rows for the warehouse."""
@@ -107,13 +148,14 @@ def ingest_batch(items: list[tuple[str, Path | None, str | None]], processed: se
         if problem:
             return reject(uri, None, None, None, problem)
         try:
-            size = path.stat().st_size
-            if size > max_file_bytes:
-                return reject(uri, None, size, None, f"file too large: {size} bytes > limit {max_file_bytes}"
-                              " (raw bytes not kept; the file stays at its source)")
-            raw = path.read_bytes()
+            raw = read_bounded(path, max_file_bytes)
         except FileNotFoundError:
             return reject(uri, None, None, None, "file disappeared between listing and reading")
+        except TooLarge as exc:
+            return reject(uri, None, exc.size, None, f"file too large: {exc.size} bytes > limit {max_file_bytes}"
+                          " (raw bytes not kept; the file stays at its source)")
+        except NotRegular as exc:
+            return reject(uri, None, None, None, f"not a regular file ({exc.kind}); nothing read")
         except OSError as exc:
             return reject(uri, None, None, None, f"unreadable file: {exc.strerror or exc}")
         chash = content_hash(raw)

@@ -46,7 +46,7 @@ def name_key(s: str) -> str:
     s = _DOTTED_INITIALS.sub(lambda m: m.group(0).replace(".", ""), s)
     s = s.replace("'", "").replace("&", " and ")
     toks = _NON_WORD.sub(" ", s).split()
-    if len(toks) > 1 and toks[0] == "the":
+    while len(toks) > 1 and toks[0] == "the":
         toks = toks[1:]
     toks = [_ABBREVIATIONS.get(t, t) if i < len(toks) - 1 else t for i, t in enumerate(toks)]
     return " ".join(toks)

@@ -126,10 +126,14 @@ def publish(working: Path, published: Path) -> Path:
     """
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f".{published.name}.publishing")
-    shutil.copyfile(working, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, published)
+    try:
+        shutil.copyfile(working, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, published)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. the disk filled up: no half copy left beside the warehouse
+        raise
     dir_fd = os.open(published.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
