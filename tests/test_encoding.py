@@ -195,3 +195,12 @@ def test_repair_never_crashes_and_is_stable(text):
     once, _ = repair(text)
     assert isinstance(once, str)
     assert repair(once)[0] == once
+
+
+def test_a_circumflex_inside_a_word_is_a_letter_not_damage():
+    """English news names French places and dishes: only an "â" where punctuation belongs is mojibake."""
+    from newsfacts.encoding import residual_damage
+
+    assert residual_damage("The summit met at the Château de Versailles over pâté.", "en") is None
+    assert residual_damage("Putinâs aides said it donât matter.", "en")
+    assert residual_damage("He paused â then spoke.", "en")

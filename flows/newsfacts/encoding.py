@@ -410,12 +410,13 @@ def residual_damage(text: str, language: str | None) -> str | None:
     """Why ``text`` still shows broken encoding after :func:`repair`, or None when it looks sound.
 
     The same traces the documents gate refuses (mojibake pairs, replacement characters, and in English
-    a stray "â"): a document that still has them is quarantined on its own instead of failing the gate
-    for the whole batch.
+    an "â" where punctuation belongs, not inside a word like "Château"): a document that still has them
+    is quarantined on its own instead of failing the gate for the whole batch.
     """
     m = _DAMAGE.search(text or "")
     if m:
         return f"broken encoding left after repair ({m.group(0)!r} at character {m.start()})"
-    if language == "en" and _A in (text or ""):
-        return f"broken encoding left after repair (stray {_A!r} in English text at character {text.index(_A)})"
+    trace = _STRONG.search(text or "") if language == "en" else None
+    if trace:
+        return f"broken encoding left after repair (stray {_A!r} in English text at character {trace.start()})"
     return None
