@@ -25,11 +25,26 @@ ACTOR_MODELS = ("int_actor_", "dim_actor", "fact_actor_", "actor_counts", "locat
 
 
 def load_df(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    """Bulk-create a table from rows through a DataFrame."""
+    """Bulk-create a stage table from rows through a DataFrame; columns the rows lack (lineage, …)
+    are added from the real schema as NULLs, so the SQL models see the table they expect."""
     df = pd.DataFrame(rows)
     con.register("_rows", df)
     con.execute(f"create or replace table {table} as select * from _rows")
     con.unregister("_rows")
+    for name, kind in _schema_columns(table):
+        if name not in df.columns:
+            con.execute(f"alter table {table} add column {name} {kind}")
+
+
+def _schema_columns(table: str) -> list[tuple[str, str]]:
+    ref = duckdb.connect()
+    try:
+        ref.execute(warehouse.SCHEMA.read_text())
+        return [(r[0], r[1]) for r in ref.execute(f"describe {table}").fetchall()]
+    except duckdb.CatalogException:
+        return []
+    finally:
+        ref.close()
 
 
 def run_actor_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL) -> list[str]:
