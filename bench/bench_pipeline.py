@@ -142,7 +142,8 @@ def run_corpus(source: Path, bound_every: int, keep: Path | None = None) -> dict
     log = tmp / "worker.log"
     cmd = [sys.executable, __file__, "--worker", "--source", str(source), "--warehouse", str(tmp / "bench.duckdb"),
            "--bound-every", str(bound_every)]
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING")}
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False"}  # offline: no telemetry
     peaks: dict[str, int] = {}
     state = {"phase": "startup", "result": None}
     with open(log, "w") as err:

@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSFACTS_SHARED", ROOT.parent / "shared"))
+# Offline like production: no telemetry from the test Prefect server or from GX.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 SEEDS = ROOT / "seeds"
 GOLD = SHARED / "gold" / "seeds.json"
 
