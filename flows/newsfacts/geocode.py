@@ -86,11 +86,12 @@ class Geocoder:
         return [dict(r, doc_id=doc_id) for r in rows]
 
     def resolve(self, mention_rows: list[dict]) -> pd.DataFrame:
-        """Run the location models over `mention_rows`: one row per mention, place columns null if unresolved.
-
-        """
+        """Run the location models over `mention_rows`: one row per mention, place columns null if unresolved."""
         load_mentions(self.con, mention_rows)
-        self.con.execute("create or replace table documents as select ''::varchar as doc_id where false")
+        # No documents here, only mentions: an empty documents table with the lineage columns the marts read.
+        self.con.execute("create or replace table documents as select ''::varchar as doc_id, "
+                         "''::varchar as entities_version, ''::varchar as ner_model, "
+                         "''::varchar as gazetteer_version where false")
         run_location_models(self.con)
         return self.con.execute("""
             select m.doc_id, m.start_char, m.end_char, l.name, l.geonameid, l.iso3166_2, l.country_code,
