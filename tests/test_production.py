@@ -175,7 +175,9 @@ def test_two_concurrent_runs_one_waits_out_no_corruption(base):
     outcome: dict = {}
 
     def first_run():
-        outcome["first"] = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
+        # One document per batch keeps the first run writing long enough for the second to collide with it.
+        outcome["first"] = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True,
+                                          batch_size=1)
 
     runner = threading.Thread(target=first_run)
     runner.start()

@@ -17,6 +17,7 @@ A failed gate rolls its batch back and stops the run before anything is publishe
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import shutil
 import threading
@@ -124,6 +125,16 @@ class Selection:
                 "and ($3::date is null or try_cast(d.published_date as date) >= $3) "
                 "and ($4::date is null or try_cast(d.published_date as date) < $4)",
                 [self.ingested_from, to(self.ingested_to), self.published_from, to(self.published_to)])
+
+
+def models_version(settings: Settings) -> str:
+    """A digest of the SQL models and the suites: when they change, the marts are rebuilt and published."""
+    digest = hashlib.sha256()
+    for root in (settings.sql_dir, settings.expectations_dir):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".sql", ".json"):
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def ner_model_version(name: str) -> str:
@@ -430,6 +441,11 @@ class _Run:
                                 "limit 1", [self.run_id]).fetchone()
         if last is None or last[0] not in ("published", "unchanged"):
             return True
+        # Changed SQL models (or suites) must reach analysts even when no input changed.
+        built = self.con.execute("select models_version from pipeline_runs where status = 'published' "
+                                 "order by started_at desc limit 1").fetchone()
+        if built is None or built[0] != models_version(self.settings):
+            return True
         # A run killed between committing its 'published' status and renaming the snapshot into place
         # left work the published file lacks: compare the last published run of both files.
         return self._last_published(self.con) != self._published_file_last_run()
@@ -511,9 +527,10 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
             # The lock is ours, so a run still marked running was killed: say so instead of lying.
             con.execute("update pipeline_runs set status = 'abandoned' where status = 'running'")
             con.execute("insert or replace into pipeline_runs (run_id, started_at, status, source, pipeline_version, "
-                        "ner_model, gazetteer_version, stages) values (?, ?, 'running', ?, ?, ?, ?, ?)",
+                        "ner_model, gazetteer_version, stages, models_version) "
+                        "values (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                         [run_id, datetime.now(UTC).replace(tzinfo=None), str(settings.source), PIPELINE_VERSION,
-                         lineage.ner_model, gaz_version, ",".join(stages)])
+                         lineage.ner_model, gaz_version, ",".join(stages), models_version(settings)])
             run = _Run(con, settings, run_id, lineage, summary, stages, logger)
             if "ingest" in stages:
                 run.ingest(settings.source, pattern, force)
