@@ -140,9 +140,8 @@ def _sql(args: argparse.Namespace) -> int:
     if reason:
         print(f"newsfacts sql: {reason}", file=sys.stderr)
         return 1
-    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
-    if not warehouse.exists():
-        print(f"newsfacts sql: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+    warehouse = _published(args, "sql")
+    if warehouse is None:
         return 2
     # Read-only, on the published snapshot: an analyst query can never modify it or block a run, and
     # with external access off it cannot read other local files (read_text, read_csv, …) either.
@@ -200,9 +199,8 @@ def _dictionary(args: argparse.Namespace) -> int:
         return 0
     import duckdb
 
-    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
-    if not warehouse.exists():
-        print(f"newsfacts dictionary: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+    warehouse = _published(args, "dictionary")
+    if warehouse is None:
         return 2
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -215,12 +213,20 @@ def _dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(args: argparse.Namespace, command: str) -> Path | None:
+    """The published warehouse a read-only command works on, or None after saying it is missing."""
+    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
+    if not warehouse.exists():
+        print(f"newsfacts {command}: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+        return None
+    return warehouse
+
+
 def _export(args: argparse.Namespace) -> int:
     from newsfacts.export import export_warehouse
 
-    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
-    if not warehouse.exists():
-        print(f"newsfacts export: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+    warehouse = _published(args, "export")
+    if warehouse is None:
         return 2
     written = export_warehouse(warehouse, Path(args.directory))
     for table, info in written.items():
@@ -231,13 +237,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from newsfacts import report
 
-    warehouse = Path(args.warehouse) if args.warehouse else Settings().warehouse
-    if not warehouse.exists():
-        print(f"newsfacts report: no warehouse at {warehouse} (run `newsfacts run` first)", file=sys.stderr)
+    warehouse = _published(args, "report")
+    if warehouse is None:
         return 2
     try:
         since = date.fromisoformat(args.since) if args.since else None
