@@ -57,6 +57,22 @@ def test_second_run_is_idempotent(seeded_run):
     assert second["loaded"] == 0 and second["unchanged"] == 7 and second["quarantined"] == 0
 
 
+def test_second_run_checks_stamps_instead_of_reading(seeded_run):
+    """The unchanged files of the second run carry the stamps the first run read, so it never opened them.
+
+    The second run changed nothing, so it published nothing: its rows are in the working database."""
+    from newsfacts.config import Settings
+
+    working = Settings().with_overrides(warehouse=str(seeded_run["wh"])).working_db
+    con = duckdb.connect(str(working), read_only=True)
+    runs = [r for (r,) in con.execute("select run_id from pipeline_runs order by started_at").fetchall()]
+    stamps = [dict(con.execute("select source_uri, file_stamp from input_files where run_id = ?", [r]).fetchall())
+              for r in runs[-2:]]
+    con.close()
+    assert len(stamps[1]) == 7 and None not in stamps[1].values()
+    assert stamps[1] == stamps[0]
+
+
 @pytest.mark.parametrize("area", ["clean", "locations", "actors", "stories"])
 def test_seeds_gold_is_perfect(seeded_run, area):
     """Quality floor: the official scorer must find every area of the seeds gold perfect."""

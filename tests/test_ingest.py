@@ -75,3 +75,27 @@ def test_file_vanishing_between_listing_and_reading(tmp_path):
     (tmp_path / "gone.txt").unlink()
     batch = ingest.ingest_batch(items, set(), set(), "run-1", **LIMITS)
     assert batch.quarantine[0]["reason"] == "file disappeared between listing and reading"
+
+
+def test_unchanged_stamp_skips_reading_and_any_write_is_noticed(tmp_path):
+    """A file whose stamp matches the run that read it is accounted for without opening it; rewriting it,
+    even with the same size and its old modification time put back, changes the stamp (change time)."""
+    art = tmp_path / "a.txt"
+    art.write_text("Headline\nBody text about Kyiv.\n")
+    (tmp_path / "copy.txt").write_text("Headline\nBody text about Kyiv.\n")
+    first = _run(tmp_path)
+    known = {f["source_uri"]: (f["file_stamp"], f["content_hash"]) for f in first.input_files}
+    items = list(ingest.list_inputs(tmp_path))
+    to_read, rows = ingest.screen_unchanged(items, known, set(), "run-2")
+    assert to_read == []
+    assert sorted(r["status"] for r in rows) == ["duplicate", "unchanged"]
+    assert {r["content_hash"] for r in rows} == {first.input_files[0]["content_hash"]}
+
+    before = os.stat(art)
+    art.write_text("Headline\nBody text about Kiev.\n")  # same size
+    os.utime(art, ns=(before.st_atime_ns, before.st_mtime_ns))
+    to_read, rows = ingest.screen_unchanged(items, known, set(), "run-2")
+    assert [uri for uri, _, _ in to_read] == [str(art)]
+    assert [r["source_uri"] for r in rows] == [str(tmp_path / "copy.txt")]
+    again = ingest.ingest_batch(to_read, {first.input_files[0]["content_hash"]}, set(), "run-2", **LIMITS)
+    assert [f["status"] for f in again.input_files] == ["loaded"]

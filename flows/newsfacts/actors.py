@@ -429,6 +429,11 @@ class _Cover:
         return self.mask.find(1, s, e) != -1
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str:
+    return translit_key(name_key(word))
+
+
 def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rules: Rules) -> list[Cand]:
     """Mentions NER missed: capitalised words equal (up to transliteration) to a known surname or org name."""
     taken = _Cover(len(body), [(c.start, c.end) for c in cands])
@@ -440,7 +445,7 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
                 people[translit_key(surname)] = surname
     orgs = {body[c.start:c.end] for c in cands if c.label == "ORG"}
     out: list[Cand] = []
-    for m in re.finditer(r"\b[A-Z][\w'’\-]*", body):
+    for m in re.finditer(r"\b[A-Z][\w'’\-]*", body) if people else ():
         s, e = m.start(), m.end()
         if taken.hits(s, e):
             continue
@@ -448,7 +453,7 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
         word = tok.bare
         if POSSESSIVE.search(tok.text) and tok.possessive:
             e = s + len(re.sub(r"['’]s?$", "", tok.text))
-        if translit_key(name_key(word)) in people:
+        if _word_key(word) in people:
             if _other_first_name(body, s, rules):
                 continue
             if place_spans and _covered(place_spans, s, e):

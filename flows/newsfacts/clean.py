@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from lxml import etree
+
 from newsfacts.encoding import BadInput, decode, read_payload, repair, residual_damage, sniff_media_type
 
 __all__ = ["Rule", "load_rules", "clean_text", "clean_file", "find_title", "BadInput"]
@@ -29,6 +31,7 @@ _HEADLINE_MAX_CHARS = 300
 _REPEAT_MAX_GAP = 3
 _BLOCK_MAX_HEADLINES = 6
 _PRECISION_MIN_SHARE = 1 / 3
+_LANGUAGE_SAMPLE_CHARS = 3000
 _BULLET = re.compile(r"^[-–—•*·▪►]\s")
 _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
            r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
@@ -88,9 +91,9 @@ def _is_headline_like(p: str) -> bool:
     return bool(core) and core[-1] not in _SENTENCE_END
 
 
-def _rule_hit(rule: Rule, p: str) -> bool:
-    """A rule fires on short enough paragraphs only (max_words 0: any length)."""
-    return (rule.max_words == 0 or _nwords(p) <= rule.max_words) and rule.pattern.search(p) is not None
+def _rule_hit(rule: Rule, p: str, words: int) -> bool:
+    """A rule fires on short enough paragraphs only (max_words 0: any length); ``words`` is p's count."""
+    return (rule.max_words == 0 or words <= rule.max_words) and rule.pattern.search(p) is not None
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -103,13 +106,16 @@ def _apply_rules(paras: list[str], rules: tuple[Rule, ...]) -> list[str]:
     A block drops its marker and the headlines after it; a teaser is dropped only after a single headline
     (a one-item card), because a list of several links is usually followed by the article resuming.
     """
+    words = [_nwords(p) for p in paras]
     total = sum(len(p) + 1 for p in paras) or 1
     after = total
     cut = len(paras)
+    tails = [r for r in rules if r.kind == "tail"]
+    blocks = [r for r in rules if r.kind == "block"]
+    lines = [r for r in rules if r.kind in ("line", "tail")]
     for i, p in enumerate(paras):
         after -= len(p) + 1
-        near_end = [r for r in rules if r.kind == "tail" and after <= r.max_tail_share * total]
-        if i and any(_rule_hit(r, p) for r in near_end):
+        if i and any(after <= r.max_tail_share * total and _rule_hit(r, p, words[i]) for r in tails):
             cut = i
             break
     paras = paras[:cut]
@@ -117,18 +123,18 @@ def _apply_rules(paras: list[str], rules: tuple[Rule, ...]) -> list[str]:
     i = 0
     while i < len(paras):
         p = paras[i]
-        if any(r.kind == "block" and _rule_hit(r, p) for r in rules):
+        if any(_rule_hit(r, p, words[i]) for r in blocks):
             keep[i] = False
             j = i + 1
             while j < len(paras) and j - i <= _BLOCK_MAX_HEADLINES and _is_headline_like(paras[j]):
                 keep[j] = False
                 j += 1
-            if j == i + 2 and j < len(paras) and _nwords(paras[j]) <= _TEASER_MAX_WORDS:
+            if j == i + 2 and j < len(paras) and words[j] <= _TEASER_MAX_WORDS:
                 keep[j] = False
                 j += 1
             i = j
             continue
-        if any(r.kind in ("line", "tail") and _rule_hit(r, p) for r in rules):
+        if any(_rule_hit(r, p, words[i]) for r in lines):
             keep[i] = False
         i += 1
     return [p for p, k in zip(paras, keep, strict=True) if k]
@@ -192,41 +198,32 @@ def _header_meta(header: list[str]) -> tuple[str | None, str | None]:
 
 
 def _language(body: str) -> str | None:
+    """The body's language from its opening (the classifier's cost grows with the text; a few
+    thousand characters decide as well as the whole article)."""
     if not _WORD.search(body):
         return None
     import py3langid
 
-    return py3langid.classify(body)[0]
+    return py3langid.classify(body[:_LANGUAGE_SAMPLE_CHARS])[0]
 
 
 _MARKER_WORDS = {"li": 1, "dt": 1, "dd": 1, "tr": 1, "td": 2, "th": 2}  # "- " and "|" trafilatura adds
+_TEXT_NODES = etree.XPath("//text()[not(parent::script or parent::style)]", smart_strings=False)
+_COUNT_MARKERS = {tag: etree.XPath(f"count(//{tag})") for tag in _MARKER_WORDS}
+_RENDERED_DATA = etree.XPath("//script[@type='application/ld+json']/text() | //@data-preloaded", smart_strings=False)
 _JSON_ESCAPE = re.compile(r"\\.|[<>]")
 
 
-def _page_words(html: str) -> float:
-    """An upper bound of the words any trafilatura mode can return for a page (inf when unsure).
+def _page_words(tree) -> int:
+    """An upper bound of the words any trafilatura mode can return for a parsed page.
 
-    Every text node counts, plus the list and table markers trafilatura writes, plus the JSON-LD
-    blocks and Discourse attributes its baseline rescue may render (escapes and tags split words).
+    Every text node outside scripts and styles counts, plus the list and table markers trafilatura
+    writes, plus the JSON-LD blocks and Discourse attributes its baseline rescue may render (escapes
+    and tags split words). XPath returns plain strings, several times faster than walking elements.
     """
-    import lxml.html
-
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.LxmlError):
-        return float("inf")
-    words = 0
-    for el in tree.iter():
-        words += _nwords(el.tail or "")
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag in ("script", "style"):
-            if el.get("type") == "application/ld+json":
-                words += _nwords(_JSON_ESCAPE.sub(" ", el.text or ""))
-            continue
-        words += _nwords(el.text or "") + _MARKER_WORDS.get(el.tag, 0)
-        if el.get("data-preloaded"):
-            words += _nwords(_JSON_ESCAPE.sub(" ", el.get("data-preloaded")))
+    words = sum(len(t.split()) for t in _TEXT_NODES(tree))
+    words += sum(int(_COUNT_MARKERS[tag](tree)) * n for tag, n in _MARKER_WORDS.items())
+    words += sum(_nwords(_JSON_ESCAPE.sub(" ", t)) for t in _RENDERED_DATA(tree))
     return words
 
 
@@ -237,16 +234,21 @@ def _trafilatura(html: str, url: str | None):
     on some layouts it keeps only a fragment; when it returns under a third of what the default mode
     finds, the default result is used. The default pass is skipped when precision mode already kept a
     third of every word the page holds (:func:`_page_words`): the default mode cannot find more.
+    The page is parsed once and both passes read the same tree (trafilatura does not modify it).
     """
     import trafilatura
+    from trafilatura.utils import load_html
 
     kwargs = {"url": url, "include_comments": False, "include_tables": True}
     try:
-        precise = trafilatura.bare_extraction(html, favor_precision=True, with_metadata=True, **kwargs)
-        if precise is not None and _nwords(precise.text or "") >= _PRECISION_MIN_SHARE * _page_words(html):
+        tree = load_html(html)
+        if tree is None:
+            return None
+        precise = trafilatura.bare_extraction(tree, favor_precision=True, with_metadata=True, **kwargs)
+        if precise is not None and _nwords(precise.text or "") >= _PRECISION_MIN_SHARE * _page_words(tree):
             return precise
         # Metadata does not depend on the mode: when precision mode found some, the second pass skips it.
-        default = trafilatura.bare_extraction(html, with_metadata=precise is None, **kwargs)
+        default = trafilatura.bare_extraction(tree, with_metadata=precise is None, **kwargs)
     except Exception:  # trafilatura raises assorted parser errors on broken markup; treat as no extraction
         return None
     if precise is None or (default is not None and

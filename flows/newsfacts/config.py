@@ -49,6 +49,8 @@ class Settings:
     source_roots: tuple[Path, ...] = field(default_factory=lambda: tuple(
         Path(p) for p in _env("SOURCE_ROOTS", os.pathsep.join([str(ROOT / "seeds"), str(ROOT / "data/inbox")])
                               ).split(os.pathsep) if p))
+    # DuckDB's buffer pool for the run's writer (its default is 80 % of RAM); beyond it DuckDB spills to disk.
+    duckdb_memory: str = field(default_factory=lambda: _env("DUCKDB_MEMORY", "1GB"))
     prefect_host: str = field(default_factory=lambda: _env("PREFECT_HOST", "127.0.0.1"))
     prefect_port: int = field(default_factory=lambda: int(_env("PREFECT_PORT", "4200")))
 

@@ -280,10 +280,10 @@ def stories_task(con, doc_ids: list[str]) -> int:
     Only stored signatures that share an LSH band with the batch are fetched, so the cost grows
     with the batch, not with the warehouse.
     """
-    from newsfacts import stories
-
     if not doc_ids:
         return 0
+    from newsfacts import stories
+
     con.register("_ids", pd.DataFrame({"d": doc_ids}))
     docs = con.execute("select doc_id, body from documents where doc_id in (select d from _ids) "
                        "order by published_date nulls last, source_uri").fetchall()
@@ -328,7 +328,7 @@ def open_working(settings: Settings) -> duckdb.DuckDBPyConnection:
     work.parent.mkdir(parents=True, exist_ok=True)
     if not work.exists() and settings.warehouse.exists():
         shutil.copyfile(settings.warehouse, work)
-    return warehouse.connect(work, gazetteer=settings.gazetteer)
+    return warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
 
 
 def _chunks(items: list, size: int):
@@ -355,9 +355,10 @@ class _Run:
             doc_ids = load_documents(con, s, self.run_id, hashes)
             self.summary.timed("clean", t)
             faults.checkpoint("stories")
-            t = time.monotonic()
-            stories_task(con, doc_ids)
-            self.summary.timed("stories", t)
+            if doc_ids:
+                t = time.monotonic()
+                stories_task(con, doc_ids)
+                self.summary.timed("stories", t)
             if progress:
                 progress.advance("clean", files)
         if "entities" in self.stages:
@@ -384,6 +385,11 @@ class _Run:
         self.log.info("%d inputs under %s%s", len(items), source, f" matching {pattern}" if pattern else "")
         loaded = 0
         with self.progress(len(items)) as progress:
+            if not force:
+                t = time.monotonic()
+                items = self._skip_unchanged(items, processed, seen)
+                self.summary.timed("ingest", t)
+                progress.advance("ingest", self.summary.inputs - len(items))
             for batch in _chunks(items, self.settings.batch_size):
                 con.execute("begin")
                 faults.checkpoint("ingest")
@@ -395,6 +401,20 @@ class _Run:
                 con.execute("commit")
                 loaded += len(got["hashes"])
         return loaded
+
+    def _skip_unchanged(self, items: list, processed: set[str], seen: set[str]) -> list:
+        """Account for files whose stamp matches the run that last read them, without opening them;
+        returns the inputs still to read (see :func:`newsfacts.ingest.screen_unchanged`)."""
+        known = {uri: (stamp, h) for uri, stamp, h in self.con.execute(
+            "select source_uri, file_stamp, content_hash from input_files "
+            "qualify row_number() over (partition by source_uri order by seen_at desc) = 1").fetchall()
+            if stamp is not None and h in processed}
+        to_read, rows = ingest.screen_unchanged(items, known, seen, self.run_id)
+        if rows:
+            self.con.execute("begin")
+            warehouse.append_rows(self.con, "input_files", pd.DataFrame(rows))
+            self.con.execute("commit")
+        return to_read
 
     def catch_up(self, selection: Selection, force: bool) -> None:
         """Recompute documents made by other versions, plus everything a backfill selected."""

@@ -90,8 +90,14 @@ _KINDS = ((stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISCH
           (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"))
 
 
-def read_bounded(path: Path, max_bytes: int) -> bytes:
-    """The file's bytes, never more than ``max_bytes``.
+def file_stamp(st: os.stat_result) -> str:
+    """What identifies a file's current contents without reading them: size, modification and change
+    times (ns) and inode. Any write changes the change time, which no user can set back."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def read_bounded(path: Path, max_bytes: int) -> tuple[bytes, str]:
+    """The file's bytes, never more than ``max_bytes``, and its :func:`file_stamp` when opened.
 
     Opened non-blocking and checked with fstat on the open descriptor, so a named pipe or device with an
     article's name cannot hang or flood the run, and a file that grows after listing is still capped.
@@ -111,7 +117,7 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
         raw = fh.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise TooLarge(len(raw))
-    return raw
+    return raw, file_stamp(st)
 
 
 @dataclass
@@ -134,21 +140,21 @@ def ingest_batch(items: list[tuple[str, Path | None, str | None]], processed: se
     out = IngestBatch()
     now = datetime.now(UTC).replace(tzinfo=None)
 
-    def account(uri, chash, size, status):
+    def account(uri, chash, size, status, stamp=None):
         out.input_files.append(dict(run_id=run_id, source_uri=uri, content_hash=chash, size_bytes=size,
-                                    status=status, seen_at=now))
+                                    status=status, seen_at=now, file_stamp=stamp))
 
-    def reject(uri, chash, size, raw, reason):
+    def reject(uri, chash, size, raw, reason, stamp=None):
         log.warning("quarantined %s: %s", uri, reason)
         out.quarantine.append(dict(source_uri=uri, content_hash=chash, stage="ingest", reason=reason,
                                    raw=raw, quarantined_at=now, run_id=run_id))
-        account(uri, chash, size, "quarantined")
+        account(uri, chash, size, "quarantined", stamp)
 
     def ingest_one(uri: str, path: Path | None, problem: str | None) -> None:
         if problem:
             return reject(uri, None, None, None, problem)
         try:
-            raw = read_bounded(path, max_file_bytes)
+            raw, stamp = read_bounded(path, max_file_bytes)
         except FileNotFoundError:
             return reject(uri, None, None, None, "file disappeared between listing and reading")
         except TooLarge as exc:
@@ -160,20 +166,20 @@ def ingest_batch(items: list[tuple[str, Path | None, str | None]], processed: se
             return reject(uri, None, None, None, f"unreadable file: {exc.strerror or exc}")
         chash = content_hash(raw)
         if chash in seen:
-            return account(uri, chash, len(raw), "duplicate")
+            return account(uri, chash, len(raw), "duplicate", stamp)
         seen.add(chash)
         if chash in processed and not force:
-            return account(uri, chash, len(raw), "unchanged")
+            return account(uri, chash, len(raw), "unchanged", stamp)
         try:
             payload = read_payload(raw, path.name, max_decompressed_bytes)
             media_type = sniff_media_type(payload, path.name.removesuffix(".gz"))
             _, encoding = decode(payload)
         except BadInput as exc:
-            return reject(uri, chash, len(raw), raw, exc.reason)
+            return reject(uri, chash, len(raw), raw, exc.reason, stamp)
         out.raw_documents.append(dict(content_hash=chash, source_uri=uri, size_bytes=len(raw),
                                       media_type=media_type, detected_encoding=encoding, raw=raw,
                                       ingested_at=now, run_id=run_id))
-        account(uri, chash, len(raw), "loaded")
+        account(uri, chash, len(raw), "loaded", stamp)
 
     for uri, path, problem in items:
         try:
@@ -181,3 +187,33 @@ def ingest_batch(items: list[tuple[str, Path | None, str | None]], processed: se
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
             reject(uri, None, None, None, f"unexpected error while reading: {type(exc).__name__}: {exc}")
     return out
+
+
+def screen_unchanged(items: list[tuple[str, Path | None, str | None]], known: dict[str, tuple[str, str]],
+                     seen: set[str], run_id: str) -> tuple[list[tuple[str, Path | None, str | None]], list[dict]]:
+    """Split listed inputs into those to read and ``input_files`` rows for those not worth reading.
+
+    ``known`` maps a source to the stamp and content hash an earlier run read from it, for hashes already
+    processed. A file whose :func:`file_stamp` still matches holds those bytes: it is accounted for as
+    unchanged (or as a duplicate of an earlier file of this run) without being opened, so a run over an
+    unchanged corpus costs a ``stat`` per file. Everything else is read and hashed as usual.
+    """
+    now = datetime.now(UTC).replace(tzinfo=None)
+    to_read, rows = [], []
+    for item in items:
+        uri, path, problem = item
+        prior = known.get(uri) if path is not None and not problem else None
+        if prior is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISREG(st.st_mode) and file_stamp(st) == prior[0]:
+                chash = prior[1]
+                status = "duplicate" if chash in seen else "unchanged"
+                seen.add(chash)
+                rows.append(dict(run_id=run_id, source_uri=uri, content_hash=chash, size_bytes=st.st_size,
+                                 status=status, seen_at=now, file_stamp=prior[0]))
+                continue
+        to_read.append(item)
+    return to_read, rows

@@ -145,3 +145,4 @@ alter table documents add column if not exists gazetteer_version varchar;
 alter table documents add column if not exists entities_run_id varchar;
 alter table pipeline_runs add column if not exists stages varchar;
 alter table pipeline_runs add column if not exists models_version varchar;
+alter table input_files add column if not exists file_stamp varchar;

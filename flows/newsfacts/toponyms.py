@@ -158,10 +158,18 @@ class _Tok:
     initial: bool
 
 
+_token_key = lru_cache(maxsize=1 << 16)(name_key)  # the same words recur across a batch of documents
+
+
 def _tokens(body: str, sentence_starts: Sequence[int] | None) -> list[_Tok]:
+    """Word tokens; only capitalised ones can start a name, so only they need the sentence-start test."""
     starts = set(sentence_starts or [])
-    return [_Tok(m.start(), m.end(), m.group(0), name_key(m.group(0)), m.group(0)[0].isupper(),
-                 _is_initial(body, m.start(), starts)) for m in _TOKEN.finditer(body)]
+    out = []
+    for m in _TOKEN.finditer(body):
+        text = m.group(0)
+        cap = text[0].isupper()
+        out.append(_Tok(m.start(), m.end(), text, _token_key(text), cap, cap and _is_initial(body, m.start(), starts)))
+    return out
 
 
 def _is_initial(body: str, pos: int, starts: set[int]) -> bool:

@@ -20,10 +20,15 @@ SCHEMA = Path(__file__).with_name("schema.sql")
 LAYERS = ("staging", "intermediate", "marts", "views")
 
 
-def connect(path: Path, gazetteer: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse, create the stage tables, attach the gazetteer as ``gaz`` if given."""
+def connect(path: Path, gazetteer: Path | None = None, read_only: bool = False,
+            memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse, create the stage tables, attach the gazetteer as ``gaz`` if given.
+
+    ``memory_limit`` caps DuckDB's buffer pool (e.g. "1GB"); larger work spills to a temporary folder.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         con.execute(SCHEMA.read_text())
     if gazetteer is not None:
