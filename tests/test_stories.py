@@ -66,3 +66,25 @@ def test_unrelated_short_texts_stay_apart():
     b = "Heavy rain flooded the valley overnight and hundreds of residents were evacuated by boat.\n" * 3
     rows = stories.assign_stories([("a", a), ("b", b)])
     assert [r["story_id"] for r in rows] == ["a", "b"]
+
+
+@needs_gold
+def test_shared_boilerplate_cannot_flood_the_candidates():
+    """Earlier documents that collide with a new one in a band or two (shared boilerplate does that) are
+    many; only the likeliest MAX_CANDIDATES are confirmed, and the real edition (most shared bands) wins."""
+    bodies = dict(_seed_bodies())
+    new_bands = stories.band_hashes(bodies["002"])
+    crowd = {f"x{i:03d}": f"Local council number {i} approved a new budget for roads and parks after a long "
+                          f"debate among members about schools and taxes in district {i}."
+             for i in range(3 * stories.MAX_CANDIDATES)}
+    existing = [(d, i % stories.BANDS, new_bands[i % stories.BANDS]) for i, d in enumerate(crowd)]
+    existing += [("001", b, h) for b, h in enumerate(stories.band_hashes(bodies["001"]))]
+    fetched: list[str] = []
+
+    def fetch(ids):
+        fetched.extend(ids)
+        return {i: crowd.get(i) or bodies[i] for i in ids}
+
+    new = stories.assign_stories([("002", bodies["002"])], existing=existing, fetch_bodies=fetch)
+    assert new[0]["story_id"] == "001"
+    assert fetched[0] == "001" and len(fetched) == stories.MAX_CANDIDATES

@@ -296,8 +296,8 @@ def stories_task(con, doc_ids: list[str]) -> int:
     hits = con.execute("select s.doc_id, s.band, s.hash from story_signatures s join _sigs n using (band, hash)"
                        ).fetchall()
     con.unregister("_sigs")
-    story_of = dict(con.execute("select doc_id, story_id from documents where doc_id in (select distinct doc_id "
-                                "from story_signatures)").fetchall()) if hits else {}
+    story_of = dict(con.execute("select doc_id, story_id from documents where doc_id in (select unnest($1))",
+                                [sorted({d for d, _, _ in hits})]).fetchall()) if hits else {}
 
     def fetch(ids: list[str]) -> dict[str, str]:
         return dict(con.execute("select doc_id, body from documents where doc_id in (select unnest($1))",

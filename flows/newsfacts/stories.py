@@ -28,6 +28,7 @@ SHINGLE = 3
 SEED = 1
 MIN_JACCARD = 0.10
 MIN_ALIGNED = 0.30
+MAX_CANDIDATES = 20  # candidates confirmed per document, most shared LSH bands first
 PARA_RATIO = 70
 MIN_PARA_WORDS = 8
 WORD = re.compile(r"\w+")
@@ -79,7 +80,11 @@ def aligned_share(a: str, b: str) -> float:
 
 def same_story(a: str, b: str) -> tuple[bool, float, float]:
     """(confirmed, shingle Jaccard, aligned paragraph share) for a candidate pair."""
-    j = jaccard(shingles(a), shingles(b))
+    return _confirm(a, shingles(a), b)
+
+
+def _confirm(a: str, a_shingles: set[str], b: str) -> tuple[bool, float, float]:
+    j = jaccard(a_shingles, shingles(b))
     if j < MIN_JACCARD:
         return False, j, 0.0
     share = aligned_share(a, b)
@@ -110,19 +115,23 @@ def assign_stories(docs: list[tuple[str, str]],
     out = []
     for doc_id, body in docs:
         bands = (hashes or {}).get(doc_id) or band_hashes(body)
-        cands: list[str] = []
+        shared: dict[str, int] = {}
         for band, h in enumerate(bands):
             for other in index.get((band, h), ()):
-                if other != doc_id and other not in cands:
-                    cands.append(other)
+                if other != doc_id:
+                    shared[other] = shared.get(other, 0) + 1
+        # More shared bands means a higher estimated similarity: confirm only the likeliest candidates, so a
+        # corpus full of shared boilerplate cannot make one document cost thousands of comparisons.
+        cands = sorted(shared, key=lambda c: -shared[c])[:MAX_CANDIDATES]
         missing = [c for c in cands if c not in bodies]
         if missing and fetch_bodies is not None:
             bodies.update(fetch_bodies(missing))
         best = None
+        mine = shingles(body)
         for other in cands:
             if other not in bodies:
                 continue
-            ok, j, share = same_story(body, bodies[other])
+            ok, j, share = _confirm(body, mine, bodies[other])
             if ok and (best is None or j > best[1]):
                 best = (other, j, share)
         if best is None:
