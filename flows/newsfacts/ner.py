@@ -51,9 +51,16 @@ def extract(nlp: Language, docs: list[tuple[str, str]], batch_size: int = 64) ->
               for para_idx, (offset, text) in enumerate(paragraphs(body))]
     sentences: list[dict] = []
     entities: list[dict] = []
+    with nlp.memory_zone():  # strings interned for these texts are freed afterwards: flat memory over a long run
+        _collect(nlp.pipe(stream, as_tuples=True, batch_size=batch_size), model_name, sentences, entities)
+    return sentences, entities
+
+
+def _collect(parsed, model_name: str, sentences: list[dict], entities: list[dict]) -> None:
+    """Copy sentences and entities out of spaCy docs into plain rows (the docs die with the memory zone)."""
     sent_counter: dict[str, int] = {}
     ent_counter: dict[str, int] = {}
-    for doc, (doc_id, para_idx, offset) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+    for doc, (doc_id, para_idx, offset) in parsed:
         first_idx = sent_counter.get(doc_id, 0)
         sent_starts = []  # first token of each sentence: an entity's sentence by bisection, not per token
         for sent in doc.sents:
@@ -69,4 +76,3 @@ def extract(nlp: Language, docs: list[tuple[str, str]], batch_size: int = 64) ->
             entities.append(dict(doc_id=doc_id, mention_id=mid, start_char=offset + ent.start_char,
                                  end_char=offset + ent.end_char, surface=ent.text, label=ent.label_,
                                  sentence_idx=sent_idx, source="ner", ner_model=model_name))
-    return sentences, entities
