@@ -58,3 +58,18 @@ def test_publish_swaps_while_a_reader_holds_the_old_snapshot(tmp_path):
     reader.close()
     fresh = duckdb.connect(str(pub), read_only=True)
     assert fresh.execute("select count(*) from t").fetchone() == (2,)
+
+
+def test_the_working_database_caps_duckdbs_memory(tmp_path, monkeypatch, gazetteer_path):
+    """The run's writer opens DuckDB with the configured buffer pool (DuckDB's own default is 80 % of RAM)."""
+    from newsfacts.config import Settings
+    from newsfacts.flow import open_working
+
+    monkeypatch.setenv("NEWSFACTS_DUCKDB_MEMORY", "300MB")
+    settings = Settings().with_overrides(warehouse=str(tmp_path / "w.duckdb"))
+    con = open_working(settings)
+    try:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB"), limit
