@@ -12,6 +12,10 @@ process that
 4. measures the bound with the same number of processes (one): trafilatura alone on every page,
    then spaCy NER alone (only the ``ner`` component) on the English bodies the pipeline produced.
 
+Before the corpora, a fresh process builds the gazetteer from the packaged data (time, peak memory over
+the idle process) and another loads the toponym lookup from it (time, resident memory it adds);
+``--no-gazetteer`` skips this.
+
 This process samples the resident memory of the worker's whole process tree (the worker and the
 Prefect server it starts) and reports the peak. Figures are docs/s and ratios measured in one run,
 because this shared 2-core machine is noisy in absolute terms.
@@ -121,6 +125,24 @@ def worker(source: Path, warehouse: Path, bound_every: int) -> dict:
             "documents": summary["documents"], "incremental_unchanged": again["unchanged"]}
 
 
+def gazetteer_worker(path: Path) -> dict:
+    """Build the gazetteer from the packaged data into ``path``; then, in a fresh process, load the toponym
+    lookup from it (a process that just built the gazetteer keeps the build's freed memory)."""
+    from newsfacts import gazetteer
+
+    _phase("gazetteer-build")
+    t = time.monotonic()
+    gazetteer.ensure_gazetteer(path)
+    build_s = time.monotonic() - t
+    probe = ("import json, time, psutil; from newsfacts import entities; me = psutil.Process(); "
+             "b = me.memory_info().rss; t = time.monotonic(); entities._lookup(%r); "
+             "print(json.dumps([time.monotonic() - t, (me.memory_info().rss - b) / 2**20]))" % str(path))
+    load_s, added_mb = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                                 check=True).stdout)
+    return {"build_s": round(build_s, 1), "lookup_load_s": round(load_s, 1), "lookup_resident_mb": round(added_mb),
+            "file_mb": round(path.stat().st_size / 2**20)}
+
+
 def _tree_rss(pid: int) -> int:
     import psutil
 
@@ -136,12 +158,16 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_corpus(source: Path, bound_every: int, keep: Path | None = None) -> dict:
-    """Run :func:`worker` in a child process, sampling its process tree's memory per phase."""
+def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None) -> dict:
+    """Run :func:`worker` (or, without a source, :func:`gazetteer_worker`) in a child process, sampling its
+    process tree's memory per phase."""
     tmp = Path(tempfile.mkdtemp(prefix="newsfacts-bench-", dir=keep))
     log = tmp / "worker.log"
-    cmd = [sys.executable, __file__, "--worker", "--source", str(source), "--warehouse", str(tmp / "bench.duckdb"),
-           "--bound-every", str(bound_every)]
+    if source is None:
+        cmd = [sys.executable, __file__, "--worker", "--warehouse", str(tmp / "gazetteer.duckdb")]
+    else:
+        cmd = [sys.executable, __file__, "--worker", "--source", str(source), "--warehouse",
+               str(tmp / "bench.duckdb"), "--bound-every", str(bound_every)]
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False"}  # offline: no telemetry
     peaks: dict[str, int] = {}
@@ -218,18 +244,28 @@ def main() -> int:
                     help="measure the bound on every k-th page (default: all pages up to 1,000, else every 10th)")
     ap.add_argument("--keep", help="keep the scratch warehouses under this folder")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--no-gazetteer", action="store_true", help="skip timing a gazetteer build")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--source", help=argparse.SUPPRESS)
     ap.add_argument("--warehouse", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        result = worker(Path(args.source), Path(args.warehouse), max(1, args.bound_every))
+        result = (worker(Path(args.source), Path(args.warehouse), max(1, args.bound_every)) if args.source
+                  else gazetteer_worker(Path(args.warehouse)))
         print("@@result " + json.dumps(result), flush=True)
         return 0
     from make_corpus import ensure_corpus
 
     all_figures = []
-    for n in (int(s) for s in args.sizes.split(",")):
+    if not args.no_gazetteer:
+        gaz = run_corpus(None, 1, Path(args.keep) if args.keep else None)
+        rss = gaz["peak_rss_mb"]
+        gaz["build_peak_added_mb"] = rss.get("gazetteer-build", 0) - rss.get("startup", 0)
+        all_figures.append({"gazetteer": gaz})
+        print(f"gazetteer build from packaged data: {gaz['build_s']} s ({gaz['file_mb']} MB file); peak memory "
+              f"{rss.get('gazetteer-build')} MB, {gaz['build_peak_added_mb']:+} MB over the idle process; toponym "
+              f"lookup {gaz['lookup_load_s']} s to load, {gaz['lookup_resident_mb']} MB resident", flush=True)
+    for n in (int(s) for s in args.sizes.split(",") if s):
         source = ensure_corpus(Path(args.shared), n)
         every = args.bound_every or (1 if n <= 1000 else 10)
         fig = figures(n, run_corpus(source, every, Path(args.keep) if args.keep else None))
