@@ -135,8 +135,8 @@ def gazetteer_worker(path: Path) -> dict:
     gazetteer.ensure_gazetteer(path)
     build_s = time.monotonic() - t
     probe = ("import json, time, psutil; from newsfacts import entities; me = psutil.Process(); "
-             "b = me.memory_info().rss; t = time.monotonic(); entities._lookup(%r); "
-             "print(json.dumps([time.monotonic() - t, (me.memory_info().rss - b) / 2**20]))" % str(path))
+             f"b = me.memory_info().rss; t = time.monotonic(); entities._lookup({str(path)!r}); "
+             "print(json.dumps([time.monotonic() - t, (me.memory_info().rss - b) / 2**20]))")
     load_s, added_mb = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                                                  check=True).stdout)
     return {"build_s": round(build_s, 1), "lookup_load_s": round(load_s, 1), "lookup_resident_mb": round(added_mb),
