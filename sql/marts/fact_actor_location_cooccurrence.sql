@@ -15,20 +15,33 @@ docs as (
     select doc_id, body, coalesce(story_id, doc_id) as story_id from documents
 ),
 
-final as (
+-- pairs with their sentence spans, materialised first: bodies then join once, as the last step, so no
+-- join ever holds a copy of a body per pair (that took gigabytes on 10,000 documents)
+pairs as materialized (
     select
         a.doc_id,
-        d.story_id,
         a.actor_id,
         l.location_id,
         a.sentence_idx,
-        substr(d.body, s.start_char + 1, s.end_char - s.start_char) as sentence
+        s.start_char,
+        s.end_char
     from actor_hits as a
     inner join location_hits as l
         on l.doc_id = a.doc_id and l.sentence_idx = a.sentence_idx
-    inner join docs as d on d.doc_id = a.doc_id
     left join sents as s
         on s.doc_id = a.doc_id and s.sentence_idx = a.sentence_idx
+),
+
+final as (
+    select
+        p.doc_id,
+        d.story_id,
+        p.actor_id,
+        p.location_id,
+        p.sentence_idx,
+        substr(d.body, p.start_char + 1, p.end_char - p.start_char) as sentence
+    from pairs as p
+    inner join docs as d on d.doc_id = p.doc_id
 )
 
 select * from final
