@@ -58,11 +58,12 @@ def test_second_run_is_idempotent(seeded_run):
 
 
 def test_second_run_checks_stamps_instead_of_reading(seeded_run):
-    """The unchanged files of the second run carry the stamps the first run read, so it never opened them.
+    """Every input of the second run is known by its stamp and never opened; the first run read them all.
 
     The second run changed nothing, so it published nothing: its rows are in the working database."""
     from newsfacts.config import Settings
 
+    assert seeded_run["first"]["unread"] == 0 and seeded_run["second"]["unread"] == 7
     working = Settings().with_overrides(warehouse=str(seeded_run["wh"])).working_db
     con = duckdb.connect(str(working), read_only=True)
     runs = [r for (r,) in con.execute("select run_id from pipeline_runs order by started_at").fetchall()]

@@ -59,6 +59,7 @@ class RunSummary:
     inputs: int = 0
     loaded: int = 0
     unchanged: int = 0
+    unread: int = 0  # unchanged or duplicate inputs accounted from their file stamp, never opened
     duplicate: int = 0
     quarantined: int = 0
     recleaned: int = 0
@@ -82,7 +83,7 @@ class RunSummary:
         state = "published" if self.published else "nothing changed: the published warehouse was left as it is"
         return [
             f"inputs {self.inputs}: loaded {self.loaded}, unchanged {self.unchanged}, "
-            f"duplicate {self.duplicate}, quarantined {self.quarantined}",
+            f"duplicate {self.duplicate}, quarantined {self.quarantined} ({self.unread} known by stamp, not read)",
             f"recomputed for new versions: cleaned {self.recleaned}, entities {self.reextracted}",
             f"documents in warehouse {self.documents}; mentions: entities {self.entity_mentions}, "
             f"locations {self.location_mentions}, actors {self.actor_mentions}",
@@ -410,6 +411,7 @@ class _Run:
             "qualify row_number() over (partition by source_uri order by seen_at desc) = 1").fetchall()
             if stamp is not None and h in processed}
         to_read, rows = ingest.screen_unchanged(items, known, seen, self.run_id)
+        self.summary.unread = len(rows)
         if rows:
             self.con.execute("begin")
             warehouse.append_rows(self.con, "input_files", pd.DataFrame(rows))

@@ -120,6 +120,13 @@ def read_bounded(path: Path, max_bytes: int) -> tuple[bytes, str]:
     return raw, file_stamp(st)
 
 
+def input_file_row(run_id: str, uri: str, chash: str | None, size: int | None, status: str, seen_at: datetime,
+                   stamp: str | None = None) -> dict:
+    """One ``input_files`` row: what a run did with one listed input."""
+    return dict(run_id=run_id, source_uri=uri, content_hash=chash, size_bytes=size, status=status, seen_at=seen_at,
+                file_stamp=stamp)
+
+
 @dataclass
 class IngestBatch:
     """What one batch of inputs became: plain rows for the warehouse."""
@@ -141,8 +148,7 @@ def ingest_batch(items: list[tuple[str, Path | None, str | None]], processed: se
     now = datetime.now(UTC).replace(tzinfo=None)
 
     def account(uri, chash, size, status, stamp=None):
-        out.input_files.append(dict(run_id=run_id, source_uri=uri, content_hash=chash, size_bytes=size,
-                                    status=status, seen_at=now, file_stamp=stamp))
+        out.input_files.append(input_file_row(run_id, uri, chash, size, status, now, stamp))
 
     def reject(uri, chash, size, raw, reason, stamp=None):
         log.warning("quarantined %s: %s", uri, reason)
@@ -212,8 +218,7 @@ def screen_unchanged(items: list[tuple[str, Path | None, str | None]], known: di
                 chash = prior[1]
                 status = "duplicate" if chash in seen else "unchanged"
                 seen.add(chash)
-                rows.append(dict(run_id=run_id, source_uri=uri, content_hash=chash, size_bytes=st.st_size,
-                                 status=status, seen_at=now, file_stamp=prior[0]))
+                rows.append(input_file_row(run_id, uri, chash, st.st_size, status, now, prior[0]))
                 continue
         to_read.append(item)
     return to_read, rows
