@@ -68,3 +68,50 @@ def test_city_beats_small_namesake_region_and_near_places_pull_together():
     assert got["Gaza"]["country_code"] == "PS"
     got = _resolve("Shops in Morecambe and Lancaster give away bells.", ["Morecambe", "Lancaster"])
     assert got["Lancaster"]["country_code"] == "GB"
+
+
+def _spans_of(text, names):
+    return [_span(text, n) for n in names]
+
+
+@pytest.mark.slow
+def test_a_source_s_other_stories_place_its_bare_names():
+    """A local paper's stories cluster in its home region: a bare "Paris" in the paper whose other stories
+    name Lamar County, Reno and Texas is Paris, Texas. The same sentence with no source, or from a source
+    of one story, is Paris, France; a country's name stays the country whatever the source."""
+    home = ["Lamar County deputies met in Reno and Honey Grove, Texas.",
+            "Fire crews from Clarksville and Detroit, Texas, helped at Pat Mayse Lake in Lamar County.",
+            "Students from Blossom and Deport, Texas, won the Lamar County fair."]
+    story = "The Paris council met on Tuesday; Mexico sent a delegation."
+    records = [{"id": f"h{i}", "text": t, "url": f"https://www.theparisnews.example/news/{i}",
+                "spans": _spans_of(t, [n for n in ("Lamar County", "Reno", "Honey Grove", "Texas", "Clarksville",
+                                                   "Detroit", "Blossom", "Deport") if n in t])}
+               for i, t in enumerate(home)]
+    records.append({"id": "paris", "text": story, "url": "https://theparisnews.example/city/council",
+                    "spans": _spans_of(story, ["Paris", "Mexico"])})
+    records.append({"id": "alone", "text": story, "spans": _spans_of(story, ["Paris", "Mexico"])})
+    records.append({"id": "other", "text": story, "url": "https://elsewhere.example/a",
+                    "spans": _spans_of(story, ["Paris", "Mexico"])})
+    out = {o["id"]: o["places"] for o in geocode(records)}
+    paris, mexico = out["paris"]
+    assert paris["country_code"] == "US"
+    assert abs(paris["latitude"] - 33.66) < 0.3 and abs(paris["longitude"] + 95.56) < 0.3
+    assert mexico["kind"] == "country" and mexico["country_code"] == "MX"
+    for alone in ("alone", "other"):
+        assert out[alone][0]["country_code"] == "FR", out[alone]
+
+
+@pytest.mark.slow
+def test_regions_seas_and_small_us_towns_no_geonames_dump_carries():
+    """Curated regions and water bodies (rules/places.toml) and USPS place names fill what cities500 and the
+    admin tables lack; a demonym of a curated region resolves to it."""
+    text = ("Troops left South Ossetia; South Ossetian leaders and the European Union met. Ships in the "
+            "Black Sea turned back. In Harwinton, Litchfield County, voters met.")
+    got = _resolve(text, ["South Ossetia", "South Ossetian", "European Union", "Black Sea", "Harwinton",
+                          "Litchfield County"])
+    assert got["South Ossetia"]["country_code"] == "GE" and got["South Ossetia"]["geonameid"] is None
+    assert got["South Ossetian"]["name"] == "South Ossetia"
+    assert got["European Union"]["country_code"] is None
+    assert got["Black Sea"]["name"] == "Black Sea" and got["Black Sea"]["country_code"] is None
+    assert got["Harwinton"]["country_code"] == "US"
+    assert abs(got["Harwinton"]["latitude"] - 41.77) < 0.2 and abs(got["Harwinton"]["longitude"] + 73.06) < 0.2

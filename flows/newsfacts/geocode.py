@@ -20,6 +20,7 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 LOCATION_MODELS = [
     "intermediate/int_toponym_candidates",
     "intermediate/int_toponym_doc_context",
+    "intermediate/int_toponym_source_context",
     "intermediate/int_toponym_resolved",
     "marts/dim_location",
     "marts/fact_location_mention",
@@ -85,13 +86,23 @@ class Geocoder:
             rows = [mention_from_span(text, int(s), int(e), self.lookup) for s, e in spans]
         return [dict(r, doc_id=doc_id) for r in rows]
 
-    def resolve(self, mention_rows: list[dict]) -> pd.DataFrame:
-        """Run the location models over `mention_rows`: one row per mention, place columns null if unresolved."""
+    def resolve(self, mention_rows: list[dict], sources: dict[str, str] | None = None) -> pd.DataFrame:
+        """Run the location models over `mention_rows`: one row per mention, place columns null if unresolved.
+
+        `sources` maps a doc_id to the URL (or site name) it came from, so a source's other documents
+        inform where its bare names lie.
+        """
         load_mentions(self.con, mention_rows)
-        # No documents here, only mentions: an empty documents table with the lineage columns the marts read.
-        self.con.execute("create or replace table documents as select ''::varchar as doc_id, "
-                         "''::varchar as entities_version, ''::varchar as ner_model, "
-                         "''::varchar as gazetteer_version where false")
+        # No documents here, only mentions: a documents table with the source and lineage columns the models read.
+        docs = pd.DataFrame({"doc_id": list((sources or {}).keys()),
+                             "url": [u if "://" in (u or "") else None for u in (sources or {}).values()],
+                             "site_name": [None if "://" in (u or "") else u for u in (sources or {}).values()]},
+                            dtype="string")
+        self.con.register("_docs_df", docs)
+        self.con.execute("create or replace table documents as select doc_id, url, site_name, "
+                         "null::varchar as entities_version, null::varchar as ner_model, "
+                         "null::varchar as gazetteer_version from _docs_df")
+        self.con.unregister("_docs_df")
         run_location_models(self.con)
         return self.con.execute("""
             select m.doc_id, m.start_char, m.end_char, l.name, l.geonameid, l.iso3166_2, l.country_code,
@@ -103,9 +114,10 @@ class Geocoder:
 
 def geocode(records: Iterable[dict], gazetteer_path: Path | None = None,
             batch_size: int = 500) -> Iterator[dict]:
-    """JSON-lines records {"id", "text", "spans"?} -> {"id", "places": [place | None per span]}.
+    """JSON-lines records {"id", "text", "spans"?, "url"?} -> {"id", "places": [place | None per span]}.
 
-    Without spans the toponyms are found in the text and every found one is returned.
+    Without spans the toponyms are found in the text and every found one is returned. A record's "url" (or
+    "source", a site name) lets records of the same source inform each other (within one batch).
     """
     g = Geocoder(gazetteer_path)
     batch: list[dict] = []
@@ -122,7 +134,9 @@ def _geocode_batch(g: Geocoder, batch: list[dict]) -> Iterator[dict]:
     rows: list[dict] = []
     for i, rec in enumerate(batch):
         rows += g.mentions_for(str(i), rec.get("text") or "", rec.get("spans"))
-    res = g.resolve(rows)
+    sources = {str(i): rec.get("url") or rec.get("source") for i, rec in enumerate(batch)
+               if rec.get("url") or rec.get("source")}
+    res = g.resolve(rows, sources)
     by_doc: dict[str, dict[int, dict]] = {}
     for r in res.itertuples(index=False):
         place = None

@@ -24,7 +24,8 @@ exact_matches as (
             when n.name_type = 'demonym' then 'context'
             when n.name_type = 'historic' then 'historic'
             else 'alias'
-        end as method
+        end as method,
+        n.name = m.surface as as_written
     from mentions as m
     inner join place_names as n on n.name_key = m.name_key
     where (n.name_type not in ('abbreviation', 'demonym', 'short') or m.source = 'span')
@@ -39,7 +40,8 @@ fuzzy_matches as (
         m.start_char,
         n.place_id,
         n.name_type,
-        'fuzzy' as method
+        'fuzzy' as method,
+        false as as_written
     from mentions as m
     inner join place_names as n on n.translit_key = m.translit_key
     where length(m.translit_key) >= 5 and n.name_type not in ('abbreviation', 'historic', 'demonym', 'short')
@@ -74,16 +76,18 @@ partial_matches as (
         h.start_char,
         n.place_id,
         'partial' as name_type,
-        'fuzzy' as method
+        'fuzzy' as method,
+        false as as_written
     from head_keys as h
     inner join place_names as n on n.name_key = h.head_key
     where h.head_key <> h.name_key and length(h.head_key) >= 4
         and n.name_type in ('official', 'alternate', 'ascii')
 ),
 
--- a given span that names the people of a country or region ("Ohioans", "Ontarians", "Gazans", "Dagestani",
--- "South Ossetians") denotes it: English demonym endings stripped, the stem read as is or with the
--- place-name ending the suffix replaced (towns' people are left alone: "Londoners" of which London?)
+-- a given span that names the people of a country, region or continent ("Ohioans", "Ontarians", "Gazans",
+-- "Dagestani", "South Ossetians", "Europeans", "Texans") denotes it: English demonym endings stripped, the stem
+-- read as is or with the place-name ending the suffix replaced (towns' people are left alone: "Londoners"
+-- of which London?)
 demonym_stems as (
     select doc_id, start_char, stem || ending as stem_key
     from (
@@ -94,8 +98,13 @@ demonym_stems as (
         from unmatched
         where source = 'span' and regexp_matches(name_key, '(ns|n|ers|er|ites|ite|i)$')
     ),
-    unnest(['', 'o', 'a', 'ia']) as e(ending)
+    unnest(['', 'o', 'a', 'ia', 'as']) as e(ending)
     where length(stem) >= 3
+    union all
+    -- a people named by the bare root of its land ("Abkhaz", "Uzbek", "Kurds")
+    select doc_id, start_char, regexp_replace(name_key, 's$', '') || ending as stem_key
+    from unmatched, unnest(['ia', 'istan', 'stan']) as e(ending)
+    where source = 'span' and length(name_key) >= 4
 ),
 
 demonym_matches as (
@@ -104,11 +113,13 @@ demonym_matches as (
         d.start_char,
         n.place_id,
         'demonym' as name_type,
-        'context' as method
+        'context' as method,
+        false as as_written
     from demonym_stems as d
     inner join place_names as n on n.name_key = d.stem_key
     inner join places as p on p.place_id = n.place_id
-    where n.name_type in ('official', 'alternate') and p.kind in ('country', 'region')
+    where n.name_type in ('official', 'alternate')
+        and (p.kind in ('country', 'region', 'continent') or p.origin = 'curated' and p.feature_code = 'RGN')
 ),
 
 matches as (
@@ -119,7 +130,8 @@ matches as (
         arg_min(method, case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end)
             as method,
         arg_min(name_type, case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end)
-            as name_type
+            as name_type,
+        bool_or(as_written) as as_written
     from (select * from exact_matches union all select * from fuzzy_matches union all select * from partial_matches
           union all select * from demonym_matches)
     group by doc_id, start_char, place_id
@@ -150,8 +162,12 @@ scored as (
             when 'continent' then 14.0
             -- a region weighs like a city of its people (summed member places), up to a two-million city's
             when 'region' then case when p.population > 0 then least(9.5, 1.5 * log10(p.population)) else 9.5 end
-            when 'other' then 7.0
-            else 1.5 * log10(greatest(p.population, 1)) + case when p.feature_code = 'PPLC' then 1.5 else 0 end
+            -- a curated region, sea or range is on the list because news names it often
+            when 'other' then case when p.origin = 'curated' then 10.0 else 7.0 end
+            -- a US postal place has no population figure; cities500 lacks it, so it is a small town
+            when 'city' then case when p.origin = 'us_postal' then 4.5 else 1.5 * log10(greatest(p.population, 1)) end
+                + case when p.feature_code = 'PPLC' then 1.5 else 0 end
+            else 1.5 * log10(greatest(p.population, 1))
         end
         + case x.method
             when 'exact' then 0.0
@@ -168,7 +184,9 @@ scored as (
             else 0.0
         end
         + case when p.kind = 'region' and x.name_type not in ('official', 'ascii', 'demonym') then -2.0 else 0.0 end
-        + case when x.name_type = 'abbreviation' then -3.0 else 0.0 end
+        -- an abbreviation written with its full stops ("Fla.") is that abbreviation, not the town Flå
+        + case when x.name_type = 'abbreviation' and not (x.as_written and contains(m.surface, '.')) then -3.0
+               else 0.0 end
         + case when x.name_type = 'short' then -1.0 else 0.0 end
         + case when x.name_type = 'demonym' then -2.0 else 0.0 end
         as prior_score

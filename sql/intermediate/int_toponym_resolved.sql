@@ -7,6 +7,10 @@ doc_context as (
     select * from int_toponym_doc_context
 ),
 
+source_context as (
+    select * from int_toponym_source_context
+),
+
 place_names as (
     select * from gaz.place_name
 ),
@@ -174,7 +178,9 @@ rescored as (
         8.0 * coalesce((da.w - coalesce(ma.v, 0)) / greatest(dn.names - 1, 1), 0) as admin1_bonus,
         coalesce(px.bonus, 0.0) + coalesce(co.bonus, 0.0) as proximity_bonus,
         coalesce(cl.bonus, 0.0) as county_bonus,
-        case when c.kind = 'region' and rs.doc_id is not null then 5.0 else 0.0 end as discourse_bonus
+        case when c.kind = 'region' and rs.doc_id is not null then 5.0 else 0.0 end as discourse_bonus,
+        8.0 * coalesce(sx.admin1_share, 0) + 4.0 * coalesce(sx.country_share, 0)
+            + case when sx.domain_country then 3.0 else 0.0 end as source_bonus
     from candidates as c
     left join container_match as k
         on k.doc_id = c.doc_id and k.start_char = c.start_char and k.place_id = c.place_id
@@ -194,6 +200,8 @@ rescored as (
     left join county_links as cl
         on cl.doc_id = c.doc_id and cl.start_char = c.start_char and cl.place_id = c.place_id
     left join region_senses as rs on rs.doc_id = c.doc_id and rs.name_key = c.name_key
+    left join source_context as sx
+        on sx.doc_id = c.doc_id and sx.start_char = c.start_char and sx.place_id = c.place_id
 ),
 
 -- one sense per document: what a mention's own context says about a reading ("Paris, Tenn.", a county
@@ -209,7 +217,7 @@ local_context as (
 totals as (
     select
         *,
-        base_score + country_bonus + admin1_bonus + discourse_bonus
+        base_score + country_bonus + admin1_bonus + discourse_bonus + source_bonus
         + greatest(container_bonus + proximity_bonus + county_bonus, shared_bonus)
             as score
     from local_context

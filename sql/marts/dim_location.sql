@@ -27,6 +27,7 @@ final as (
         p.admin1_iso,
         p.feature_class,
         p.feature_code,
+        p.origin as gazetteer_source,
         meta.gazetteer_version
     from places as p
     cross join meta
