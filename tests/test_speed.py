@@ -88,3 +88,87 @@ def test_the_default_pass_is_skipped_only_where_it_cannot_win():
             assert not skip, page.name
         skipped += skip
     assert needed >= 1 and skipped >= 0.75 * len(pages)  # measured 144 of 181
+
+
+@needs_pages
+def test_page_metadata_is_trafilaturas_for_the_stored_fields():
+    """The metadata subset (no categories, tags or license) gives what trafilatura's extract_metadata gives
+    for every field we store, with and without a known URL."""
+    import json
+
+    from newsfacts import clean
+    from newsfacts.encoding import decode, read_payload
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import Extractor
+    from trafilatura.utils import load_html
+
+    urls = {k: v.get("url") for k, v in json.loads((PAGES.parent / "ground-truth.json").read_text()).items()}
+    date_params = Extractor().date_params
+    for page in sorted(PAGES.glob("*.html.gz")):
+        html, _ = decode(read_payload(page.read_bytes(), page.name))
+        for url in (None, urls.get(page.name.removesuffix(".html.gz"))):
+            full = extract_metadata(load_html(html), url, date_params, False, set())
+            ours = clean._page_metadata(load_html(html), url)
+            assert [getattr(ours, f) for f in clean._STORED_METADATA] == \
+                   [getattr(full, f) for f in clean._STORED_METADATA], (page.name, url)
+
+
+def _content_words_by_ancestors(tree) -> int:
+    """The slow path: test every text node's ancestors for a container."""
+    from lxml import etree
+    from newsfacts import clean
+
+    nodes = etree.XPath("//text()[not(" + " or ".join(f"ancestor::{t}" for t in clean._NOT_CONTENT) + ")]")(tree)
+    words = sum(len(t.split()) for t in nodes)
+    words += sum(int(clean._COUNT_MARKERS[tag](tree)) * n for tag, n in clean._MARKER_WORDS.items())
+    return words + sum(clean._nwords(clean._JSON_ESCAPE.sub(" ", t)) for t in clean._RENDERED_DATA(tree))
+
+
+def test_content_words_subtracting_containers_equals_testing_ancestors():
+    """Nested containers, a container's tail text and a script inside navigation are counted once."""
+    from newsfacts import clean
+    from trafilatura.utils import load_html
+
+    page = ("<html><head><title>Two words</title><style>p {x: y}</style></head><body>"
+            "<header><nav>Home news <script>var a = 1;</script> sport</nav> after nav <b>bold</b></header> tail one"
+            "<p>Five words in this paragraph <noscript>enable it</noscript> and more</p>"
+            "<aside><form><button>Go now</button></form><menu><li>item</li></menu></aside>"
+            "<ul><li>first item</li><li>second</li></ul><table><tr><td>cell a</td><th>head</th></tr></table>"
+            "<footer>Copyright text</footer>last words</body></html>")
+    tree = load_html(page)
+    assert clean._content_words(tree) == _content_words_by_ancestors(tree)
+
+
+@needs_pages
+def test_content_words_on_the_benchmark_pages_equal_the_slow_path():
+    from newsfacts import clean
+    from newsfacts.encoding import decode, read_payload
+    from trafilatura.utils import load_html
+
+    for page in sorted(PAGES.glob("*.html.gz")):
+        tree = load_html(decode(read_payload(page.read_bytes(), page.name))[0])
+        assert clean._content_words(tree) == _content_words_by_ancestors(tree), page.name
+
+
+def test_clean_batch_is_clean_bytes_row_by_row():
+    """The batch runs the language step after the others; documents, refusals and their order are those
+    of cleaning each row alone (one refusal comes from the language step, one from before it)."""
+    from newsfacts import clean
+
+    damaged = ("Putin aides met\n\nPutinâs aides said on Tuesday that it donât matter what the ministers decided at "
+               "the summit, and the café owners with their résumé, naïve éclair, élan, fiancé and décor agreed "
+               "that the talks would go on for a long while.\n")
+    raws = [(ROOT / "seeds" / name).read_bytes() for name in sorted(p.name for p in (ROOT / "seeds").iterdir())[:3]]
+    raws[1:1] = [damaged.encode(), b""]
+    rows = [{"raw": raw, "source_uri": f"/in/{i}.txt", "content_hash": str(i)} for i, raw in enumerate(raws)]
+    docs, rejected = clean.clean_batch(rows, "run")
+    expected_docs, expected_reasons = [], []
+    for row in rows:
+        try:
+            expected_docs.append({**clean.clean_bytes(row["raw"], "x.txt", row["source_uri"]),
+                                  "content_hash": row["content_hash"], "source_uri": row["source_uri"]})
+        except clean.BadInput as exc:
+            expected_reasons.append((row["content_hash"], exc.reason))
+    assert docs == expected_docs and len(docs) == 3
+    assert [(r["content_hash"], r["reason"]) for r in rejected] == expected_reasons
+    assert expected_reasons[0][0] == "1" and "broken encoding" in expected_reasons[0][1]

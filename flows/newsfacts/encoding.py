@@ -388,6 +388,9 @@ _COSMETIC = {"fix_line_breaks", "fix_latin_ligatures", "fix_character_width", "r
              "remove_control_chars", "unescape_html"}
 
 
+_ODD_SPACE = re.compile(r"[^\S \n]")
+
+
 def repair(text: str) -> tuple[str, bool]:
     """Fix mojibake; return (text, whether an encoding error was repaired).
 
@@ -400,6 +403,16 @@ def repair(text: str) -> tuple[str, bool]:
     new = fixed.text
     changed = any(step.action != "normalize" and step.parameter not in _COSMETIC
                   for step in (fixed.explanation or []))
+    # Cleaning collapses every run of spaces (no-break, tabs) to one space. ftfy's verdict can depend on the
+    # space beside a sequence ("0\xa0Àµ" stays, "0 Àµ" is mojibake), so judge the text as cleaning will lay
+    # it out too: otherwise cleaning a cleaned body would change it again.
+    laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines())
+    if laid_out != new and _ODD_SPACE.search(new):
+        again = ftfy.fix_and_explain(laid_out, uncurl_quotes=False)
+        if again.text != laid_out:
+            new = again.text
+            changed = changed or any(step.action != "normalize" and step.parameter not in _COSMETIC
+                                     for step in (again.explanation or []))
     if _REPLACEMENT in new:
         new = new.replace(_REPLACEMENT, "")
         changed = True
