@@ -391,6 +391,11 @@ _COSMETIC = {"fix_line_breaks", "fix_latin_ligatures", "fix_character_width", "r
 _ODD_SPACE = re.compile(r"[^\S \n]")
 
 
+def _repaired(fixed) -> bool:
+    """Whether ftfy undid an encoding error, not only a cosmetic normalisation."""
+    return any(step.action != "normalize" and step.parameter not in _COSMETIC for step in (fixed.explanation or []))
+
+
 def repair(text: str) -> tuple[str, bool]:
     """Fix mojibake; return (text, whether an encoding error was repaired).
 
@@ -400,19 +405,15 @@ def repair(text: str) -> tuple[str, bool]:
     lost before the file reached us; it carries nothing, so it is removed.
     """
     fixed = ftfy.fix_and_explain(text, uncurl_quotes=False)
-    new = fixed.text
-    changed = any(step.action != "normalize" and step.parameter not in _COSMETIC
-                  for step in (fixed.explanation or []))
+    new, changed = fixed.text, _repaired(fixed)
     # Cleaning collapses every run of spaces (no-break, tabs) to one space. ftfy's verdict can depend on the
     # space beside a sequence ("0\xa0Àµ" stays, "0 Àµ" is mojibake), so judge the text as cleaning will lay
     # it out too: otherwise cleaning a cleaned body would change it again.
-    laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines())
-    if laid_out != new and _ODD_SPACE.search(new):
+    if _ODD_SPACE.search(new):
+        laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines())
         again = ftfy.fix_and_explain(laid_out, uncurl_quotes=False)
         if again.text != laid_out:
-            new = again.text
-            changed = changed or any(step.action != "normalize" and step.parameter not in _COSMETIC
-                                     for step in (again.explanation or []))
+            new, changed = again.text, changed or _repaired(again)
     if _REPLACEMENT in new:
         new = new.replace(_REPLACEMENT, "")
         changed = True

@@ -94,10 +94,11 @@ class Geocoder:
         """
         load_mentions(self.con, mention_rows)
         # No documents here, only mentions: a documents table with the source and lineage columns the models read.
-        docs = pd.DataFrame({"doc_id": list((sources or {}).keys()),
-                             "url": [u if "://" in (u or "") else None for u in (sources or {}).values()],
-                             "site_name": [None if "://" in (u or "") else u for u in (sources or {}).values()]},
-                            dtype="string")
+        sources = sources or {}
+        is_url = {d: "://" in (u or "") for d, u in sources.items()}
+        docs = pd.DataFrame({"doc_id": list(sources),
+                             "url": [u if is_url[d] else None for d, u in sources.items()],
+                             "site_name": [None if is_url[d] else u for d, u in sources.items()]}, dtype="string")
         self.con.register("_docs_df", docs)
         self.con.execute("create or replace table documents as select doc_id, url, site_name, "
                          "null::varchar as entities_version, null::varchar as ner_model, "

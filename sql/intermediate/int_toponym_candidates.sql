@@ -164,10 +164,10 @@ scored as (
             when 'region' then case when p.population > 0 then least(9.5, 1.5 * log10(p.population)) else 9.5 end
             -- a curated region, sea or range is on the list because news names it often
             when 'other' then case when p.origin = 'curated' then 10.0 else 7.0 end
-            -- a US postal place has no population figure; cities500 lacks it, so it is a small town
-            when 'city' then case when p.origin = 'us_postal' then 4.5 else 1.5 * log10(greatest(p.population, 1)) end
+            -- a city by its people; a US postal place has no population figure, and cities500 lacks it,
+            -- so it is a small town
+            else case when p.origin = 'us_postal' then 4.5 else 1.5 * log10(greatest(p.population, 1)) end
                 + case when p.feature_code = 'PPLC' then 1.5 else 0 end
-            else 1.5 * log10(greatest(p.population, 1))
         end
         + case x.method
             when 'exact' then 0.0
