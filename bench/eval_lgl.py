@@ -100,7 +100,7 @@ def _score(t: dict, p, country_of: dict) -> dict:
     dist = km(float(p.latitude), float(p.longitude), gold["lat"], gold["lon"])
     pcc = None if pd.isna(p.country_code) else p.country_code
     gcc = country_of.get(gold["country_id"]) if gold["country_id"] else None
-    return {"gold": True, "resolved": True, "within": dist <= 161,
+    return {"gold": True, "resolved": True, "enclosing": p.method == "enclosing", "within": dist <= 161,
             "same_id": not pd.isna(p.geonameid) and int(p.geonameid) == gold["geonameid"],
             "country": pcc == gcc if gold["country_id"] is None or gcc is not None else False,
             "error": None if dist <= 161 else f"{gold['fcode']}->{p.kind}"}
@@ -123,6 +123,10 @@ def _metrics(scored: list[dict]) -> dict:
         "within_161km_or_same_id": round(100 * sum(bool(r.get("within") or r.get("same_id")) for r in gold)
                                          / n, 1),
         "correct_country": pct("country"),
+        # the same with a name placed only at its document's region ('enclosing') counted as unresolved
+        "correct_country_named_only": round(100 * sum(bool(r.get("country")) and not r.get("enclosing")
+                                                      for r in gold) / n, 1),
+        "placed_at_enclosing_region": sum(bool(r.get("enclosing")) for r in gold),
         "exact_geonameid": pct("same_id"),
         "wrong_country": {"unresolved": sum(not r["resolved"] for r in gold),
                           "resolved": sum(r["resolved"] and not r["country"] for r in gold)},
@@ -177,10 +181,13 @@ def main() -> None:
     print(f"{'articles':<34}" + "".join(f"{m['articles']:>11}" for _, m in cols))
     print(f"{'toponyms with coordinates':<34}" + "".join(f"{m['with_coordinates']:>11}" for _, m in cols))
     for k, ref in (("within_161km", MORDECAI3["within_161km"]), ("within_161km_or_same_id", None),
-                   ("correct_country", MORDECAI3["country"]), ("exact_geonameid", MORDECAI3["exact_id"])):
+                   ("correct_country", MORDECAI3["country"]), ("correct_country_named_only", None),
+                   ("exact_geonameid", MORDECAI3["exact_id"])):
         print(f"{k:<34}" + "".join(f"{m[k]:>10.1f}%" for _, m in cols) + f"{(f'{ref:.1f}%' if ref else ''):>12}")
-    print(f"{'unresolved (counted wrong)':<34}" + "".join(f"{m['wrong_country']['unresolved']:>11}" for _, m in cols))
-    print(f"{'resolved to a wrong country':<34}" + "".join(f"{m['wrong_country']['resolved']:>11}" for _, m in cols))
+    for label, count in (("unresolved (counted wrong)", lambda m: m["wrong_country"]["unresolved"]),
+                         ("placed at the enclosing region", lambda m: m["placed_at_enclosing_region"]),
+                         ("resolved to a wrong country", lambda m: m["wrong_country"]["resolved"])):
+        print(f"{label:<34}" + "".join(f"{count(m):>11}" for _, m in cols))
     if "e2e_f1" in out:
         e2e = [out] + [out["e2e_halves"][h] for h in ("dev", "heldout")]
         print("end to end (finding the toponyms ourselves), span overlap:")

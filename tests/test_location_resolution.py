@@ -28,8 +28,21 @@ def test_resolution_with_spans():
     assert got["St Petersburg"]["country_code"] == "RU"
     assert got["Donetsk region"]["iso3166_2"] == "UA-14"
     assert got["Zaporizhzhia region"]["iso3166_2"] == "UA-23"
-    assert got["Qwxzlandia"] is None
+    # a name no gazetteer knows lies where its document is: Donetsk oblast, flagged and at most half sure
+    assert got["Qwxzlandia"]["method"] == "enclosing" and got["Qwxzlandia"]["iso3166_2"] == "UA-14"
+    assert got["Qwxzlandia"]["confidence"] <= 0.5
+    assert {p["method"] for n, p in got.items() if n != "Qwxzlandia"} <= {"exact", "alias", "historic", "fuzzy",
+                                                                         "context"}
     assert all(0 <= p["confidence"] <= 1 for p in out["places"] if p)
+
+
+@pytest.mark.slow
+def test_unknown_name_stays_unplaced_without_a_dominant_country():
+    """With no country holding most of a document's places there is no enclosing region to fall back on."""
+    got = _resolve("Talks in Moscow and Washington and Paris; Qwxzlandia was not invited.",
+                   ["Moscow", "Washington", "Paris", "Qwxzlandia"])
+    assert got["Moscow"]["country_code"] == "RU" and got["Paris"]["country_code"] == "FR"
+    assert got["Qwxzlandia"] is None
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ def test_name_key_normalises_spelling():
     assert name_key("The St. Petersburg’s") == "saint petersburg"
     assert name_key("Russia’s") == "russia"
     assert name_key("U.S.") == "us"
+    assert name_key("U.S") == name_key("the U.S.’s") == "us"  # a dropped final dot, a possessive after one
     assert name_key("Kraków") == "krakow"
     assert name_key("Mar-a-Lago") == "mar a lago"
 

@@ -48,3 +48,14 @@ def test_mention_from_span(lookup):
     assert mention_from_span(body, 12, 17, lookup)["context_key"] == "tenn"
     m = mention_from_span(body, 34, 48, lookup)
     assert m["qualifier"] == "region" and m["name_key"] == "donetsk"
+
+
+@pytest.mark.slow
+def test_county_abbreviation_and_canadian_province_context(lookup):
+    """ "Loudon Co." is Loudon County; "London, Ont." names Ontario as London's container."""
+    body = "A Loudon Co. man died. He was from London, Ont. and had moved."
+    m = mention_from_span(body, 2, 12, lookup)
+    assert m["qualifier"] == "county" and m["name_key"] == "loudon county"
+    assert mention_from_span(body, 35, 41, lookup)["context_key"] == "ont"
+    got = surfaces(find_toponyms(body, [], lookup))
+    assert got["Loudon Co."]["qualifier"] == "county"

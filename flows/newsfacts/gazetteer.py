@@ -41,7 +41,7 @@ import pandas as pd
 
 from newsfacts.names import name_key, translit_key
 
-CODE_VERSION = "12"
+CODE_VERSION = "13"
 
 
 def default_path() -> Path:
@@ -104,6 +104,13 @@ US_STATE_ABBREVIATIONS: dict[str, list[str]] = {
     "PA": ["Pa.", "Penn."], "RI": ["R.I."], "SC": ["S.C."], "SD": ["S.D."], "TN": ["Tenn."],
     "VT": ["Vt."], "VA": ["Va."], "WA": ["Wash."], "WV": ["W.Va.", "W. Va."], "WI": ["Wis.", "Wisc."],
     "WY": ["Wyo."], "DC": ["D.C."],
+}
+
+# Canadian Press abbreviations of the provinces and territories ("London, Ont."); their postal codes ("ON",
+# "MB") are common words or other places' codes, so only the dotted forms are names.
+CA_PROVINCE_ABBREVIATIONS: dict[str, list[str]] = {
+    "AB": ["Alta."], "BC": ["B.C."], "MB": ["Man."], "NB": ["N.B."], "NL": ["N.L.", "Nfld."], "NS": ["N.S."],
+    "ON": ["Ont."], "PE": ["P.E.I."], "QC": ["Que."], "SK": ["Sask."], "NT": ["N.W.T."], "YT": ["Y.T."],
 }
 
 # Generic designators that follow or precede a first-level region's proper name.
@@ -330,6 +337,8 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         if cc == "US":
             for a in US_STATE_ABBREVIATIONS.get(iso2, []) + [iso2]:
                 names.append((pid, a, "abbreviation"))
+        elif cc == "CA":
+            names += [(pid, a, "abbreviation") for a in CA_PROVINCE_ABBREVIATIONS.get(iso2, [])]
 
     subdivisions, city_county = _subdivisions()
     for sub in subdivisions:

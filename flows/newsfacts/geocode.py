@@ -147,7 +147,7 @@ def _geocode_batch(g: Geocoder, batch: list[dict]) -> Iterator[dict]:
                      "iso3166_2": None if pd.isna(r.iso3166_2) else r.iso3166_2,
                      "country_code": None if pd.isna(r.country_code) else r.country_code,
                      "kind": r.kind, "latitude": _num(r.latitude), "longitude": _num(r.longitude),
-                     "confidence": _num(r.confidence)}
+                     "confidence": _num(r.confidence), "method": r.method}
         by_doc.setdefault(r.doc_id, {})[int(r.start_char)] = place
     for i, rec in enumerate(batch):
         found = by_doc.get(str(i), {})

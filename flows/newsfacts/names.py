@@ -13,7 +13,7 @@ import unicodedata
 
 _APOSTROPHES = "'’‘`´ʼʻ"
 _POSSESSIVE = re.compile(r"[" + _APOSTROPHES + r"]s?$")
-_DOTTED_INITIALS = re.compile(r"\b(?:[a-z]\.){2,}")
+_DOTTED_INITIALS = re.compile(r"\b(?:[a-z]\.)+[a-z]\b\.?")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _ABBREVIATIONS = {
     "st": "saint",
@@ -36,13 +36,13 @@ def fold(s: str) -> str:
 def name_key(s: str) -> str:
     """Spelling-blind key of a name: "The St. Petersburg’s" -> "saint petersburg".
 
-    Strips a possessive 's, a leading "the", dots in initials ("U.S." -> "us"), apostrophes inside
+    Strips a possessive 's, a leading "the", dots in initials ("U.S." and "U.S" -> "us"), apostrophes inside
     words ("O'Fallon" -> "ofallon"), turns other punctuation into spaces and expands St/Mt/Ft.
     """
     s = fold(s).strip()
     for a in _APOSTROPHES[1:]:
         s = s.replace(a, "'")
-    s = _POSSESSIVE.sub("", s.rstrip(" .,;:")) if re.search(r"\w['](s)?$", s) else s
+    s = _POSSESSIVE.sub("", s.rstrip(" .,;:")) if re.search(r"[\w.]['](s)?$", s) else s
     s = _DOTTED_INITIALS.sub(lambda m: m.group(0).replace(".", ""), s)
     s = s.replace("'", "").replace("&", " and ")
     toks = _NON_WORD.sub(" ", s).split()

@@ -330,9 +330,9 @@ def _qualify(body: str, cands: list[dict], lookup: Lookup) -> None:
             c["end_char"] += m.end()
             if low in PLURAL_REGION_WORDS:
                 _propagate_back(body, cands, i, "region")
-        elif low in COUNTY_WORDS:
+        elif low in COUNTY_WORDS or word == "Co" and tail[m.end():m.end() + 1] == ".":
             c["qualifier"] = "county"
-            c["end_char"] += m.end()
+            c["end_char"] += m.end() + (word == "Co")
             c["name_key"] = f"{c['name_key']} {'parish' if low.startswith('parish') else 'county'}"
             c["translit_key"] = translit_key(c["name_key"])
             if low in ("counties", "parishes"):
@@ -468,8 +468,9 @@ def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = N
         qualifier, key = "region", stem
     elif known:
         pass
-    elif toks and toks[-1] in COUNTY_WORDS and len(toks) > 1:
+    elif len(toks) > 1 and (toks[-1] in COUNTY_WORDS or toks[-1] == "co" and surface.endswith("Co.")):
         qualifier = "county"
+        key = " ".join(toks[:-1] + ["county" if toks[-1] == "co" else toks[-1]])
     elif _designator_after(body, end):
         qualifier = "region"
     context = None

@@ -52,6 +52,17 @@ container_match as (
     group by all
 ),
 
+-- the region named as a container ("Sault Ste. Marie, Ontario") is the one its contents lie in
+contained_match as (
+    select distinct r.doc_id, r.start_char, r.place_id, 6.0 as bonus
+    from candidates as r
+    inner join mentions as m on m.doc_id = r.doc_id and m.context_key = r.name_key
+    inner join candidates as c
+        on c.doc_id = m.doc_id and c.start_char = m.start_char and c.kind <> 'region'
+        and c.country_code = r.country_code and c.admin1_code = r.admin1_code
+    where r.kind = 'region'
+),
+
 -- the document's countries and first-level regions, one vote per distinct name (a name repeated ten
 -- times votes once, and never for itself)
 name_mentions as (
@@ -150,6 +161,9 @@ county_links as (
         from candidates as c
         inner join candidates as k
             on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+        left join doc_context as kd
+            on kd.doc_id = k.doc_id and kd.start_char = k.start_char and kd.place_id = k.place_id
+        where k.qualifier = 'county' or k.method <> 'alias' or kd.p1 >= 0.5
         union all
         -- a county called by its bare name ("Oxford") only when the town is its name's likely reading:
         -- any "Woodstock" lies in some county that shares a name with a place elsewhere
@@ -173,8 +187,8 @@ region_senses as (
 rescored as (
     select
         c.*,
-        coalesce(k.bonus, 0.0) as container_bonus,
-        9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0) as country_bonus,
+        coalesce(k.bonus, 0.0) + coalesce(km.bonus, 0.0) as container_bonus,
+        9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0) * case when c.method = 'historic' or c.population = 0 and c.kind = 'city' then 0.5 else 1.0 end as country_bonus,
         8.0 * coalesce((da.w - coalesce(ma.v, 0)) / greatest(dn.names - 1, 1), 0) as admin1_bonus,
         coalesce(px.bonus, 0.0) + coalesce(co.bonus, 0.0) as proximity_bonus,
         coalesce(cl.bonus, 0.0) as county_bonus,
@@ -184,6 +198,8 @@ rescored as (
     from candidates as c
     left join container_match as k
         on k.doc_id = c.doc_id and k.start_char = c.start_char and k.place_id = c.place_id
+    left join contained_match as km
+        on km.doc_id = c.doc_id and km.start_char = c.start_char and km.place_id = c.place_id
     left join doc_names as dn on dn.doc_id = c.doc_id
     left join doc_countries as dc on dc.doc_id = c.doc_id and dc.country_code = c.country_code
     left join name_countries as mc
@@ -234,11 +250,15 @@ ranked as (
     from totals
 ),
 
-final as (
+best as (
     select
         doc_id,
         start_char,
+        name_key,
         place_id,
+        kind,
+        country_code,
+        admin1_code,
         case when prior_rank > 1 then 'context' else method end as method,
         score,
         base_score,
@@ -246,11 +266,91 @@ final as (
             e / sum(e) over (partition by doc_id, start_char)
             * case method when 'fuzzy' then 0.85 when 'historic' then 0.9 else 1.0 end
             * case when score >= 6 then 1.0 else score / 6 end)), 3) as confidence,
-        -- the one acceptance rule: the marts split mentions into resolved and unresolved on it
+        -- the one acceptance rule for named places
         score >= 4 as is_accepted,
         rank
     from ranked
     qualify rank = 1
+),
+
+-- what a document is about: the country most of its placed names lie in, and the first-level region most
+-- of its places below country level lie in (distinct names, so a repeated name votes once)
+placed as (
+    select distinct doc_id, name_key, kind, country_code, admin1_code
+    from best
+    where is_accepted
+),
+
+placed_names as (
+    select doc_id, count(distinct name_key) as names
+    from placed
+    group by all
+),
+
+focus_country as (
+    select p.doc_id, p.country_code, count(distinct p.name_key) / any_value(n.names) as share
+    from placed as p
+    inner join placed_names as n on n.doc_id = p.doc_id
+    where p.country_code is not null
+    group by p.doc_id, p.country_code
+    qualify row_number() over (partition by p.doc_id order by share desc, p.country_code) = 1
+),
+
+focus_admin1 as (
+    select
+        p.doc_id,
+        p.country_code,
+        p.admin1_code,
+        count(distinct p.name_key) / any_value(n.names) as share
+    from placed as p
+    inner join (
+        select doc_id, country_code, count(distinct name_key) as names
+        from placed
+        where kind <> 'country'
+        group by all
+    ) as n on n.doc_id = p.doc_id and n.country_code = p.country_code
+    where p.admin1_code is not null and p.kind <> 'country'
+    group by p.doc_id, p.country_code, p.admin1_code
+    qualify row_number() over (partition by p.doc_id, p.country_code order by share desc, p.admin1_code) = 1
+),
+
+-- a toponym the gazetteer cannot place (a park, a river, a neighbourhood, a village it lacks) lies, most
+-- likely, where its document is: it is placed at the document's region or country, as method 'enclosing'
+-- with at most half confidence, so a map shows it there and an analyst can filter it out
+unplaced as (
+    select m.doc_id, m.start_char
+    from mentions as m
+    anti join best as b on b.doc_id = m.doc_id and b.start_char = m.start_char and b.is_accepted
+    where m.source in ('span', 'ner') or m.qualifier is not null
+),
+
+enclosing as (
+    select
+        u.doc_id,
+        u.start_char,
+        coalesce(r.place_id, c.place_id) as place_id,
+        'enclosing' as method,
+        0.0 as score,
+        0.0 as base_score,
+        round(0.5 * case when r.place_id is not null then fa.share * fc.share else fc.share end, 3)
+            as confidence,
+        true as is_accepted,
+        1 as rank
+    from unplaced as u
+    inner join focus_country as fc on fc.doc_id = u.doc_id and fc.share >= 0.6
+    inner join places as c on c.kind = 'country' and c.country_code = fc.country_code
+    left join focus_admin1 as fa
+        on fa.doc_id = u.doc_id and fa.country_code = fc.country_code and fa.share >= 0.6
+    left join places as r
+        on r.kind = 'region' and r.country_code = fa.country_code and r.admin1_code = fa.admin1_code
+),
+
+final as (
+    select doc_id, start_char, place_id, method, score, base_score, confidence, is_accepted, rank
+    from best
+    anti join enclosing as x on x.doc_id = best.doc_id and x.start_char = best.start_char
+    union all
+    select * from enclosing
 )
 
 select * from final
