@@ -53,8 +53,9 @@ def test_report_renders_offline_in_chromium_with_one_marker_per_place(seeds_ware
     con = duckdb.connect(str(seeds_warehouse), read_only=True)
     places = {r[0] for r in con.execute("select location_id from dim_location").fetchall()}
     quarantined = con.execute("select source_uri from quarantine").fetchall()
-    unresolved = con.execute("select count(*) from (select distinct surface, reason from unresolved_toponym)"
-                             ).fetchone()[0]
+    unresolved = con.execute(
+        "select count(*) from (select distinct surface, reason from unresolved_toponym union all "
+        "select distinct surface, location_id from fact_location_mention where method = 'enclosing')").fetchone()[0]
     con.close()
     assert places and quarantined, "the seeds fixture resolves places and quarantines one empty file"
     blocked, failed, errors = [], [], []

@@ -527,6 +527,15 @@ def _has_table(con, name: str) -> bool:
                             "current_database()", [name]).fetchone()[0])
 
 
+def _warm_up(settings: Settings) -> None:
+    """Start-up work off the critical path (a background thread): GX's context, the date parser's tables."""
+    from newsfacts import clean
+
+    gates.warm_up(settings.gx_root)
+    with contextlib.suppress(Exception):  # the first page that needs the parser meets the error itself
+        clean.warm_up()
+
+
 def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool = False,
                  stages: tuple[Stage, ...] = ALL_STAGES, selection: Selection = Selection(),
                  pattern: str | None = None, logger=None) -> RunSummary:
@@ -538,8 +547,9 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
     run_id = run_id or str(uuid.uuid4())
     summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse))
     with lock.writer_lock(settings.work_dir, run_id, wait=settings.lock_wait):
-        # Importing GX takes seconds; let it happen while the gazetteer and the inputs are read.
-        threading.Thread(target=gates.warm_up, args=(settings.gx_root,), daemon=True).start()
+        # Importing GX and the date parser's tables take seconds; let that happen while the gazetteer and
+        # the inputs are read.
+        threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
         t = time.monotonic()
         gaz_version = gazetteer.ensure_gazetteer(settings.gazetteer)
         summary.timed("gazetteer", t)

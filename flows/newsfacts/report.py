@@ -316,7 +316,13 @@ def render(con: duckdb.DuckDBPyConnection, since: date | str | None = None) -> s
         editions.setdefault(e["story_id"], []).append(e)
     unresolved = _rows(con, f"""
         select u.surface, u.reason, count(*) as mentions, count(distinct u.doc_id) as documents
-        from unresolved_toponym as u inner join scope as s on s.doc_id = u.doc_id
+        from (
+            select doc_id, surface, reason from unresolved_toponym
+            union all
+            select f.doc_id, f.surface, 'no gazetteer entry: placed at its document''s region, ' || l.name
+            from fact_location_mention as f inner join dim_location as l on l.location_id = f.location_id
+            where f.method = 'enclosing'
+        ) as u inner join scope as s on s.doc_id = u.doc_id
         group by all order by mentions desc, u.surface limit {LIST_LIMIT}""", since)
     quarantined = [dict(zip(("source_uri", "stage", "reason", "quarantined_at"), r, strict=True)) for r in con.execute(
         f"""select source_uri, stage, reason, strftime(quarantined_at, '%Y-%m-%d %H:%M') from quarantine
