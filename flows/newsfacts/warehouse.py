@@ -105,10 +105,18 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[str]:
-    """Materialise every SQL model in dependency order; returns the model names run."""
+def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all") -> list[str]:
+    """Materialise the SQL models in dependency order; returns the names run.
+
+    ``part`` "head" runs only the unpublished models (staging, intermediate) that come before the first
+    mart or view in that order, "tail" runs all the others, "all" both.
+    """
+    models = discover_models(sql_dir)
+    first_published = next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")),
+                           len(models))
+    models = {"all": models, "head": models[:first_published], "tail": models[first_published:]}[part]
     done = []
-    for name, kind, path in discover_models(sql_dir):
+    for name, kind, path in models:
         sql = path.read_text().strip().rstrip(";")
         try:
             con.execute(f"create or replace {kind} {name} as\n{sql}")
