@@ -26,6 +26,23 @@ def test_models_run_in_dependency_order(tmp_path):
     assert con.execute("select total from v_total").fetchone() == (20,)
 
 
+def test_head_models_run_outside_the_transaction_and_tail_models_inside(tmp_path):
+    """The flow commits the unpublished models ahead of the first mart before its transaction ("head"), so a
+    large corpus's candidate rows are not pinned in memory; an intermediate that reads a mart stays in the tail."""
+    sql = tmp_path / "sql"
+    _write(sql / "intermediate" / "a_int.sql", "select 1 as x")
+    _write(sql / "marts" / "b_mart.sql", "select x * 10 as y from a_int")
+    _write(sql / "intermediate" / "c_int.sql", "select y + 1 as z from b_mart")
+    _write(sql / "views" / "d_view.sql", "select z from c_int")
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    assert warehouse.run_models(con, sql, "head") == ["a_int"]
+    con.execute("begin")
+    assert warehouse.run_models(con, sql, "tail") == ["b_mart", "c_int", "d_view"]
+    con.execute("rollback")
+    assert con.execute("select x from a_int").fetchone() == (1,)
+    assert not con.execute("select * from duckdb_tables() where table_name = 'b_mart'").fetchall()
+
+
 def test_cycles_are_refused(tmp_path):
     sql = tmp_path / "sql"
     _write(sql / "intermediate" / "m1.sql", "select * from m2")
