@@ -315,13 +315,6 @@ def stories_task(con, doc_ids: list[str]) -> int:
     return int(frame["story_id"].ne(frame["doc_id"]).sum())
 
 
-# The intermediate models ahead of the first mart are rebuilt from the stage tables on every run and hold
-# the bulk of the rows (every candidate place of every toponym mention). Built inside the run's transaction
-# they must stay in DuckDB's capped memory until the commit, which ran out of 512 MB on 10,000 documents; so
-# they are built and committed first, and the published models and their gates share the transaction.
-# Nothing is published unless those gates pass, and the next run rebuilds the intermediates anyway.
-
-
 @task(name="transform", cache_policy=NO_CACHE)
 def transform_task(con, settings: Settings, run_id: str) -> list[str]:
     """Run the SQL models, then gate every mart before anything can be published."""
@@ -500,9 +493,13 @@ class _Run:
         """Transform and gate (when publishing), account for every input, record the run."""
         con, run_id, summary = self.con, self.run_id, self.summary
         transform = publish and "transform" in self.stages
+        t = time.monotonic()
         if transform:
             faults.checkpoint("transform")
-            t = time.monotonic()
+            # The models ahead of the first mart hold most rows (every candidate place of every mention);
+            # inside the transaction they stay pinned in DuckDB's capped memory until the commit (out of
+            # memory on 10,000 documents), so they are committed first. They are rebuilt every run, and
+            # nothing is published unless the marts' gates below pass.
             warehouse.run_models(con, self.settings.sql_dir, "head")
         con.execute("begin")
         if transform:

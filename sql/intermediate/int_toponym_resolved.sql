@@ -188,7 +188,11 @@ rescored as (
     select
         c.*,
         coalesce(k.bonus, 0.0) + coalesce(km.bonus, 0.0) as container_bonus,
-        9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0) * case when c.method = 'historic' or c.population = 0 and c.kind = 'city' then 0.5 else 1.0 end as country_bonus,
+        -- country-wide evidence counts half for a former name or a town without a population figure, so it
+        -- cannot carry such a reading past a capital (Riga, Michigan in a Moscow paper)
+        9.0 * coalesce((dc.w - coalesce(mc.v, 0)) / greatest(dn.names - 1, 1), 0)
+            * case when c.method = 'historic' or c.population = 0 and c.kind = 'city' then 0.5 else 1.0 end
+            as country_bonus,
         8.0 * coalesce((da.w - coalesce(ma.v, 0)) / greatest(dn.names - 1, 1), 0) as admin1_bonus,
         coalesce(px.bonus, 0.0) + coalesce(co.bonus, 0.0) as proximity_bonus,
         coalesce(cl.bonus, 0.0) as county_bonus,
