@@ -79,6 +79,13 @@ def test_an_unchanged_run_publishes_nothing(base):
     summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
     assert not summary["published"] and summary["loaded"] == 0 and summary["unchanged"] == summary["inputs"]
     assert digest(base["wh"]) == before
+    # Nothing new: no gate ran (an empty batch costs no GX work) and none was recorded.
+    assert summary["gates"] == []
+    con = duckdb.connect(str(base["settings"].working_db), read_only=True)
+    try:
+        assert con.execute("select count(*) from dq_results where run_id = ?", [summary["run_id"]]).fetchone()[0] == 0
+    finally:
+        con.close()
 
 
 def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
@@ -102,12 +109,25 @@ def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
 
 def test_transform_only_backfill_rebuilds_and_publishes_without_reading_inputs(base):
     from newsfacts.flow import newsfacts_flow
+    from prefect import get_client
 
     expected = counts(base["wh"])
-    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), stages=["transform"])
+    # No source at all: a transform-only run reads none, so not even a missing default folder matters.
+    state = newsfacts_flow(source=str(base["src"] / "no-such-folder"), warehouse_path=str(base["wh"]),
+                           stages=["transform"], return_state=True)
+    summary = state.result()
     assert summary["inputs"] == 0 and summary["published"]
     assert "transform" in summary["stage_seconds"] and "ingest" not in summary["stage_seconds"]
     assert counts(base["wh"]) == expected
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(state.state_details.flow_run_id).name
+    assert name == "newsfacts · transform · stored documents, no source read"
+    con = duckdb.connect(str(base["settings"].working_db), read_only=True)
+    try:
+        assert con.execute("select source from pipeline_runs where run_id = ?",
+                           [summary["run_id"]]).fetchone() == (None,)
+    finally:
+        con.close()
 
 
 def test_backfill_by_ingest_date_recleans_exactly_that_range(base):
@@ -154,9 +174,12 @@ def test_a_second_writer_gets_a_clear_message_and_changes_nothing(base):
     from newsfacts.flow import newsfacts_flow
 
     before = digest(base["wh"])
-    with lock.writer_lock(base["settings"].work_dir, "test-holder"), \
-            pytest.raises(lock.WriterBusy, match="another newsfacts run is writing this warehouse"):
-        newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
+    with lock.writer_lock(base["settings"].work_dir, "test-holder"):
+        state = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True,
+                               return_state=True)
+    # An overlap is a normal event: the run ends Cancelled with the reason, not Failed.
+    assert state.is_cancelled(), state
+    assert "skipped: another newsfacts run is writing this warehouse" in state.message
     assert digest(base["wh"]) == before
 
 
@@ -185,11 +208,9 @@ def test_two_concurrent_runs_one_waits_out_no_corruption(base):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "test-2nd" not in outcome:
         if _held(lock_file) and runner.is_alive():
-            try:
-                newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True)
-                outcome["second"] = "ran"
-            except lock.WriterBusy as exc:
-                outcome["second"] = str(exc)
+            state = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]), force=True,
+                                   return_state=True)
+            outcome["second"] = state.message if state.is_cancelled() else "ran"
             outcome["test-2nd"] = True
         time.sleep(0.05)
     runner.join(timeout=600)

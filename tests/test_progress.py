@@ -59,3 +59,17 @@ def test_tty_mode_draws_a_bar_per_stage():
     assert "\x1b[" in screen, "a terminal gets ANSI drawing"
     assert "clean" in screen and "4/10" in screen and "entities" in screen and "10/10" in screen
     assert "docs/s" in screen and "ETA" in screen and "━" in screen
+
+
+def test_units_known_without_work_make_no_rate():
+    """Inputs skipped by their stamp are counted done, but a rate is of real work only."""
+    out, clock = io.StringIO(), Clock()
+    p = Progress(5, stream=out, clock=clock)
+    p.skip("ingest", 5)  # every input known: done at once, no work
+    p.start("clean")
+    clock.now += 2.0
+    p.advance("clean", 5)  # counted after the work, with the clock started before it
+    p.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "progress ingest: 5/5 docs, 100%, elapsed 0:00"
+    assert lines[1] == "progress clean: 5/5 docs, 100%, 2.5 docs/s, elapsed 0:02"

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 from datetime import date
 from pathlib import Path
@@ -17,29 +18,47 @@ from newsfacts.config import Settings
 
 
 def _run(args: argparse.Namespace) -> int:
-    # Offline by design: no telemetry calls from the ephemeral Prefect server or from GX.
+    # Offline by design: no telemetry calls from the temporary Prefect server or from GX.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     for name, value in (("TASK_RUNNER", args.task_runner), ("DASK_ADDRESS", args.dask_address),
                         ("WORKERS", args.workers), ("LOCK_WAIT", args.lock_wait)):
         if value is not None:
             os.environ[f"NEWSFACTS_{name}"] = str(value)
-    from newsfacts.flow import RunSummary, configured_flow
-    from newsfacts.gates import GateFailed
-    from newsfacts.lock import WriterBusy
-    from newsfacts.sources import SourceRefused
+    from newsfacts.api import ServerUnavailable, prefect_api
+    from newsfacts.sources import SourceRefused, resolve
 
-    try:
-        given = dict(source=args.source, warehouse_path=args.warehouse, batch_size=args.batch_size,
-                     stages=args.stages, ingested_from=args.ingested_from, ingested_to=args.ingested_to,
-                     published_from=args.published_from, published_to=args.published_to)
-        summary = configured_flow()(force=args.force, **{k: v for k, v in given.items() if v is not None})
-    except GateFailed as exc:
-        print(f"newsfacts: run stopped, nothing published.\n{exc}", file=sys.stderr)
-        return 1
-    except (WriterBusy, SourceRefused) as exc:
+    settings = Settings()
+    transform_only = bool(args.stages) and "ingest" not in args.stages
+    try:  # a wrong source is refused in one line, before anything starts
+        if not transform_only:
+            resolve(args.source or settings.source)
+    except SourceRefused as exc:
         print(f"newsfacts: {exc}", file=sys.stderr)
-        return 3 if isinstance(exc, WriterBusy) else 2
+        return 2
+    try:
+        # Prefect's server starts first, in its own process, so its start-up overlaps everything below.
+        with prefect_api(settings) as api_ready:
+            _ensure_gazetteer(settings.gazetteer)
+            from newsfacts.flow import RunSummary, configured_flow
+            from newsfacts.gates import GateFailed
+            from newsfacts.lock import WriterBusy
+
+            api_ready()
+            given = dict(source=args.source, warehouse_path=args.warehouse, batch_size=args.batch_size,
+                         stages=args.stages, ingested_from=args.ingested_from, ingested_to=args.ingested_to,
+                         published_from=args.published_from, published_to=args.published_to)
+            try:
+                summary = configured_flow()(force=args.force, **{k: v for k, v in given.items() if v is not None})
+            except GateFailed as exc:
+                print(f"newsfacts: run stopped, nothing published.\n{exc}", file=sys.stderr)
+                return 1
+            except (WriterBusy, SourceRefused) as exc:
+                print(f"newsfacts: {exc}", file=sys.stderr)
+                return 3 if isinstance(exc, WriterBusy) else 2
+    except ServerUnavailable as exc:
+        print(f"newsfacts: {exc}", file=sys.stderr)
+        return 1
     except Exception:  # noqa: BLE001 - report any failure plainly; the published warehouse is untouched
         traceback.print_exc()
         print("newsfacts: run failed, nothing published (the previous warehouse is unchanged).", file=sys.stderr)
@@ -49,6 +68,19 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  {line}")
     print(f"  took {summary['seconds']} s (flow body)")
     return 0
+
+
+def _ensure_gazetteer(path: Path) -> None:
+    """Build the gazetteer before the flow starts (first run, or a new gazetteer version), saying so."""
+    from newsfacts.gazetteer import GAZETTEER_VERSION, ensure_gazetteer, stored_version
+
+    if stored_version(path) == GAZETTEER_VERSION:
+        return
+    print(f"building the gazetteer {GAZETTEER_VERSION} at {path} from the packaged GeoNames data "
+          "(first run or new version only; about a minute) ...", flush=True)
+    started = time.monotonic()
+    ensure_gazetteer(path)
+    print(f"gazetteer built in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -149,7 +181,8 @@ def _sql(args: argparse.Namespace) -> int:
     try:
         result = con.sql(query)
         if result is not None:
-            table = result.df() if args.format == "table" else result.to_arrow_table()
+            table = ((result.columns, result.fetchall()) if args.format == "table"
+                     else result.to_arrow_table())
     except duckdb.Error as exc:
         print(f"newsfacts sql: {exc}", file=sys.stderr)
         return 1
@@ -159,11 +192,23 @@ def _sql(args: argparse.Namespace) -> int:
         print("(no result)")
         return 0
     if args.format == "table":
-        frame = table
-        shown = frame.astype(object).where(frame.notna(), "")
-        print(shown.to_string(index=False, max_colwidth=args.max_width) if len(frame) else "(no rows)")
+        print(table_text(*table, max_width=args.max_width))
         return 0
     return _write_result(table, args.format, args.output)
+
+
+def table_text(columns: list[str], rows: list[tuple], max_width: int = 90) -> str:
+    """Rows as a plain right-aligned text table (no pandas: its import alone costs a second)."""
+    if not rows:
+        return "(no rows)"
+
+    def cell(v) -> str:
+        text = "" if v is None else str(v)
+        return text if len(text) <= max_width else text[:max(0, max_width - 3)] + "..."
+
+    cells = [list(columns)] + [[cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    return "\n".join(" ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells)
 
 
 def _write_result(table, fmt: str, output: str | None) -> int:
@@ -324,7 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    status = args.func(args)
+    try:
+        status = args.func(args)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
     # Release DuckDB handles held in caches before interpreter shutdown, which otherwise makes
     # the bindings print spurious "leaked instance" warnings at exit.
     gc.collect()

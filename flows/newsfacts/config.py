@@ -53,6 +53,8 @@ class Settings:
     duckdb_memory: str = field(default_factory=lambda: _env("DUCKDB_MEMORY", "512MB"))
     prefect_host: str = field(default_factory=lambda: _env("PREFECT_HOST", "127.0.0.1"))
     prefect_port: int = field(default_factory=lambda: int(_env("PREFECT_PORT", "4200")))
+    # Seconds a command-line run waits for Prefect's temporary server; its first start migrates a database.
+    prefect_startup_timeout: float = field(default_factory=lambda: float(_env("PREFECT_STARTUP_TIMEOUT", "300")))
 
     @property
     def parallelism(self) -> int:

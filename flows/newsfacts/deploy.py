@@ -16,22 +16,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from newsfacts.api import healthy
 from newsfacts.config import Settings
 
 SCHEDULED = "scheduled-inbox"
 BACKFILL = "backfill"
-
-
-def healthy(api_url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as resp:  # noqa: S310 - loopback
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def start_server(host: str, port: int, wait: float = 120.0, log: Path | None = None) -> subprocess.Popen:

@@ -26,7 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
 import duckdb
 import pandas as pd
@@ -34,6 +35,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment, flow_run
+from prefect.states import Cancelled, Failed
+from pydantic import WithJsonSchema
 
 from newsfacts import faults, gates, ingest, lock, sources, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
@@ -344,6 +347,14 @@ class _Run:
                  stages: tuple[Stage, ...], logger):
         self.con, self.settings, self.run_id, self.lineage = con, settings, run_id, lineage
         self.summary, self.stages, self.log = summary, stages, logger
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Once there is work: import GX and build the date parser's tables in the background (seconds of
+        start-up that a run with nothing new never pays)."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=_warm_up, args=(self.settings,), daemon=True)
+            self._warming.start()
 
     def process(self, hashes: list[str], clean: bool, extract_ids: list[str] | None = None,
                 progress: Progress | None = None, files: int = 0) -> None:
@@ -351,6 +362,8 @@ class _Run:
         con, s = self.con, self.settings
         doc_ids = extract_ids or []
         if clean and "clean" in self.stages:
+            if progress:
+                progress.start("clean")
             faults.checkpoint("clean")
             t = time.monotonic()
             doc_ids = load_documents(con, s, self.run_id, hashes)
@@ -363,6 +376,8 @@ class _Run:
             if progress:
                 progress.advance("clean", files)
         if "entities" in self.stages:
+            if progress:
+                progress.start("entities")
             if doc_ids:
                 faults.checkpoint("entities")
                 t = time.monotonic()
@@ -390,7 +405,9 @@ class _Run:
                 t = time.monotonic()
                 items = self._skip_unchanged(items, processed, seen)
                 self.summary.timed("ingest", t)
-                progress.advance("ingest", self.summary.inputs - len(items))
+            if items:
+                self.warm_up()
+                progress.skip("ingest", self.summary.inputs - len(items))
             for batch in _chunks(items, self.settings.batch_size):
                 con.execute("begin")
                 faults.checkpoint("ingest")
@@ -432,6 +449,8 @@ class _Run:
                 f"where content_hash is not null) and (d.doc_id is null or d.pipeline_version <> $5 "
                 f"or ($6 and d.run_id is distinct from $7)) order by 1",
                 params + [lin.pipeline_version, pick, self.run_id]).fetchall()]
+            if stale:
+                self.warm_up()
             with self.progress(len(stale)) as progress:
                 for batch in _chunks(stale, self.settings.batch_size):
                     con.execute("begin")
@@ -445,6 +464,8 @@ class _Run:
                 f"or d.ner_model is distinct from $7 or d.gazetteer_version is distinct from $9) order by 1",
                 params + [lin.pipeline_version, pick, lin.ner_model, self.run_id, lin.gazetteer_version]
             ).fetchall()]
+            if redo:
+                self.warm_up()
             with self.progress(len(redo)) as progress:
                 for batch in _chunks(redo, self.settings.batch_size):
                     con.execute("begin")
@@ -493,6 +514,8 @@ class _Run:
         """Transform and gate (when publishing), account for every input, record the run."""
         con, run_id, summary = self.con, self.run_id, self.summary
         transform = publish and "transform" in self.stages
+        if publish:
+            self.warm_up()
         t = time.monotonic()
         if transform:
             faults.checkpoint("transform")
@@ -505,8 +528,12 @@ class _Run:
         if transform:
             transform_task(con, self.settings, run_id)
             summary.timed("transform", t)
-        _check(con, [_gate(con, self.settings, run_id, "accounting", "input_files", [run_id]),
-                     _gate(con, self.settings, run_id, "accounting", "quarantine", [run_id])])
+        # Accounting gates on what this run wrote; a run that found nothing new wrote only 'unchanged'
+        # stamps, and validating those would cost GX's start-up for nothing.
+        wrote = con.execute("select (select count(*) from input_files where run_id = $1 and status <> 'unchanged'), "
+                            "(select count(*) from quarantine where run_id = $1)", [run_id]).fetchall()[0]
+        _check(con, [_gate(con, self.settings, run_id, "accounting", table, [run_id])
+                     for table, n in zip(("input_files", "quarantine"), wrote, strict=True) if n or publish])
         for status, n in con.execute("select status, count(*) from input_files where run_id = ? group by all",
                                      [run_id]).fetchall():
             setattr(summary, status, n)
@@ -554,9 +581,6 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
     run_id = run_id or str(uuid.uuid4())
     summary = RunSummary(run_id=run_id, warehouse=str(settings.warehouse))
     with lock.writer_lock(settings.work_dir, run_id, wait=settings.lock_wait):
-        # Importing GX and the date parser's tables take seconds; let that happen while the gazetteer and
-        # the inputs are read.
-        threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
         t = time.monotonic()
         gaz_version = gazetteer.ensure_gazetteer(settings.gazetteer)
         summary.timed("gazetteer", t)
@@ -568,8 +592,9 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
             con.execute("insert or replace into pipeline_runs (run_id, started_at, status, source, pipeline_version, "
                         "ner_model, gazetteer_version, stages, models_version) "
                         "values (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                        [run_id, datetime.now(UTC).replace(tzinfo=None), str(settings.source), PIPELINE_VERSION,
-                         lineage.ner_model, gaz_version, ",".join(stages), models_version(settings)])
+                        [run_id, datetime.now(UTC).replace(tzinfo=None),
+                         str(settings.source) if "ingest" in stages else None, PIPELINE_VERSION, lineage.ner_model,
+                         gaz_version, ",".join(stages), models_version(settings)])
             run = _Run(con, settings, run_id, lineage, summary, stages, logger)
             if "ingest" in stages:
                 run.ingest(settings.source, pattern, force)
@@ -644,7 +669,7 @@ def _run_name() -> str:
     p = flow_run.parameters or {}
     stages = p.get("stages") or list(ALL_STAGES)
     what = "all stages" if list(stages) == list(ALL_STAGES) else "+".join(stages)
-    where = p.get("source") or "default source"
+    where = (p.get("source") or "default source") if "ingest" in stages else "stored documents, no source read"
     dates = [f"{k.replace('_', ' ')} {p[k]}" for k in ("ingested_from", "ingested_to", "published_from",
                                                          "published_to") if p.get(k)]
     return " · ".join(["newsfacts", what, str(where)] + dates + (["force"] if p.get("force") else []))
@@ -666,41 +691,57 @@ def task_runner(settings: Settings):
     return ThreadPoolTaskRunner(max_workers=max(1, settings.parallelism))
 
 
+# A day typed into the Prefect form: a date field in the UI, refused before the run exists when malformed
+# (the server checks patterns, not JSON Schema formats), optional.
+Day = Annotated[date | None, WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+
+
 # The task runner comes from configuration (NEWSFACTS_TASK_RUNNER, ...) when the module is imported, so
 # runs started by ``newsfacts serve`` in their own processes use the same runner as the command line.
 @flow(name="newsfacts", flow_run_name=_run_name, log_prints=True, validate_parameters=True,
       task_runner=task_runner(Settings()))
 def newsfacts_flow(source: str = "", warehouse_path: str = "", force: bool = False, batch_size: int = 0,
                    stages: list[Stage] = list(ALL_STAGES),  # noqa: B006 - Prefect copies parameters per run
-                   ingested_from: date | None = None, ingested_to: date | None = None,
-                   published_from: date | None = None, published_to: date | None = None) -> dict:
+                   ingested_from: Day = None, ingested_to: Day = None,
+                   published_from: Day = None, published_to: Day = None):
     """Ingest news files and publish a gated DuckDB warehouse of actor and location facts.
 
     Args:
-        source: Folder or glob of news files (e.g. ``2026-11-*/*.html``); empty = the configured source.
-            From a deployment it must lie inside the configured source folders.
-        warehouse_path: DuckDB file to publish; empty = the configured warehouse (the only choice
+        source: Folder or glob of news files, e.g. 2026-11-*/*.html; empty means the configured source.
+            From a deployment it must lie inside the allowed source folders or the inbox.
+        warehouse_path: DuckDB file to publish; empty means the configured warehouse (the only choice
             from a deployment).
         force: Reprocess inputs even when their content is unchanged, and the whole date range below.
-        batch_size: Documents per batch and transaction; 0 = the configured size.
-        stages: Stages to run, e.g. only ``transform`` after a gazetteer update, or ``entities`` and
-            ``transform`` after a model update.
-        ingested_from: Reprocess stored documents ingested on or after this day.
-        ingested_to: Reprocess stored documents ingested on or before this day.
-        published_from: Reprocess stored documents published on or after this day.
-        published_to: Reprocess stored documents published on or before this day.
+        batch_size: Documents per batch and transaction; 0 means the configured size.
+        stages: Stages to run, e.g. only transform after a gazetteer update, or entities and transform
+            after a model update. Without ingest no source is read.
+        ingested_from: Reprocess stored documents ingested on or after this day (YYYY-MM-DD).
+        ingested_to: Reprocess stored documents ingested on or before this day (YYYY-MM-DD).
+        published_from: Reprocess stored documents published on or after this day (YYYY-MM-DD).
+        published_to: Reprocess stored documents published on or before this day (YYYY-MM-DD).
     """
     settings = Settings().with_overrides(warehouse=warehouse_path or None, batch_size=batch_size or None)
-    # Parameters typed into a deployment's form may only name the configured source folders.
+    chosen = tuple(s for s in ALL_STAGES if s in (stages or ALL_STAGES))
+    try:
+        folder, pattern = _source(settings, source, warehouse_path, reads="ingest" in chosen)
+        summary = run_pipeline(settings.with_overrides(source=folder), run_id=str(flow_run.get_id() or uuid.uuid4()),
+                               force=force, stages=chosen, pattern=pattern,
+                               selection=Selection(ingested_from, ingested_to, published_from, published_to))
+    except sources.SourceRefused as exc:  # a refusal is one line, not a traceback
+        return Failed(message=f"refused: {exc}")
+    except lock.WriterBusy as exc:  # an overlapping run is a normal event: this one steps aside
+        return Cancelled(message=f"skipped: {exc}")
+    publish_artifacts(summary, flow_run.get_name() or "newsfacts run")
+    return summary.__dict__
+
+
+def _source(settings: Settings, source: str, warehouse_path: str, reads: bool) -> tuple[Path | None, str | None]:
+    """The folder and glob a run reads; parameters from a deployment's form may only name allowed folders."""
     from_deployment = deployment.id is not None
     if from_deployment and warehouse_path and Settings().warehouse.resolve() != settings.warehouse.resolve():
         raise sources.SourceRefused("a deployment run publishes only the configured warehouse "
                                     f"({Settings().warehouse}); leave warehouse_path empty")
-    folder, pattern = sources.resolve(source or settings.source, settings.source_roots if from_deployment else None)
-    settings = settings.with_overrides(source=folder)
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    chosen = tuple(s for s in ALL_STAGES if s in (stages or ALL_STAGES))
-    summary = run_pipeline(settings, run_id=run_id, force=force, stages=chosen, pattern=pattern,
-                           selection=Selection(ingested_from, ingested_to, published_from, published_to))
-    publish_artifacts(summary, flow_run.get_name() or "newsfacts run")
-    return summary.__dict__
+    if not reads:
+        return None, None
+    roots = (*settings.source_roots, settings.inbox) if from_deployment else None
+    return sources.resolve(source or settings.source, roots)

@@ -26,6 +26,7 @@ class _Stage:
     name: str
     total: int
     done: int = 0
+    skipped: int = 0  # counted as done without work (known inputs): never part of the rate
     started: float = 0.0
     last_line: float = float("-inf")
     last_done: int = -1
@@ -85,6 +86,17 @@ class Progress:
             if self._bars is not None:
                 self._bars.update(st.task_id, total=total or None)
 
+    def start(self, name: str) -> None:
+        """Start stage ``name``'s clock before its first unit of work (no-op when it has started)."""
+        if name not in self.stages:
+            self.stage(name)
+
+    def skip(self, name: str, n: int) -> None:
+        """Count ``n`` units done without work (e.g. inputs known by their stamp); they do not make a rate."""
+        self.start(name)
+        self.stages[name].skipped += n
+        self.advance(name, n)
+
     def advance(self, name: str, n: int = 1) -> None:
         """Count ``n`` more units done in stage ``name`` (starting the stage if needed)."""
         if name not in self.stages:
@@ -123,8 +135,8 @@ class Progress:
         return self._line(st, self.clock())
 
     def _rate(self, st: _Stage, now: float) -> float:
-        elapsed = now - st.started
-        return st.done / elapsed if elapsed > 0 else 0.0
+        elapsed, worked = now - st.started, st.done - st.skipped
+        return worked / elapsed if worked > 0 and elapsed > 0 else 0.0
 
     def _rate_text(self, st: _Stage, now: float) -> str:
         rate = self._rate(st, now)
@@ -135,7 +147,8 @@ class Progress:
         parts = [f"{st.name}: {st.done}/{st.total} {self.unit}" if st.total else f"{st.name}: {st.done} {self.unit}"]
         if st.total:
             parts.append(f"{100 * st.done / st.total:.0f}%")
-        parts.append(f"{rate:.1f} {self.unit}/s")
+        if rate:
+            parts.append(f"{rate:.1f} {self.unit}/s")
         parts.append(f"elapsed {_seconds(now - st.started)}")
         if st.total and st.done < st.total:
             parts.append(f"ETA {_seconds((st.total - st.done) / rate)}" if rate else "ETA ?")
