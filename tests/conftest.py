@@ -62,3 +62,27 @@ def seeds_warehouse(tmp_path_factory, prefect_harness, gazetteer_path) -> Path:
     wh = tmp / "newsfacts.duckdb"
     newsfacts_flow(source=str(src), warehouse_path=str(wh))
     return wh
+
+
+CHROMIUM = Path(os.environ.get("NEWSFACTS_CHROMIUM", "/usr/bin/chromium"))
+ENABLE_BROWSER = "`make browser` (Debian's chromium, as root) or set NEWSFACTS_CHROMIUM to a Chromium binary"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright, one per session. Without Chromium the browser tests skip with
+    the reason, except where NEWSFACTS_REQUIRE_BROWSER=1 (CI), where that is a failure."""
+    if not CHROMIUM.exists():
+        why = f"Chromium not found at {CHROMIUM}: {ENABLE_BROWSER} to run the browser tests"
+        if os.environ.get("NEWSFACTS_REQUIRE_BROWSER") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # The flags keep Chromium off the network it cannot reach here (background updates, sync, QUIC).
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield launched
+        launched.close()

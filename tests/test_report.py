@@ -15,7 +15,6 @@ from newsfacts import report
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("NEWSFACTS_TEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
 
 
@@ -45,10 +44,7 @@ def test_since_filters_documents(seeds_warehouse):
     assert future.count('class="marker"') == 0 and "documents dated 2999-01-01 or later" in future
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_report_renders_offline_in_chromium_with_one_marker_per_place(seeds_warehouse, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_report_renders_offline_in_chromium_with_one_marker_per_place(seeds_warehouse, tmp_path, browser):
     out = report.write(seeds_warehouse, tmp_path / "report.html")
     con = duckdb.connect(str(seeds_warehouse), read_only=True)
     places = {r[0] for r in con.execute("select location_id from dim_location").fetchall()}
@@ -59,47 +55,45 @@ def test_report_renders_offline_in_chromium_with_one_marker_per_place(seeds_ware
     con.close()
     assert places and quarantined, "the seeds fixture resolves places and quarantines one empty file"
     blocked, failed, errors = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1300, "height": 900}, offline=True)
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, offline=True)
 
-        def route(r):
-            if r.request.url.startswith("file://"):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
+    def route(r):
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
 
-        context.route("**/*", route)
-        page = context.new_page()
-        page.on("requestfailed", lambda r: failed.append(r.url))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(out.as_uri())
-        page.wait_for_load_state("load")
-        markers = page.locator("#map circle.marker")
-        shown = {markers.nth(i).get_attribute("data-location-id") for i in range(markers.count())}
-        assert markers.count() == len(places) and shown == places
-        assert page.locator("#map path.land").count() > 150, "the basemap draws the world's countries"
-        assert page.locator("#map path.land.hit").count() >= 1
-        radius = [float(markers.nth(i).get_attribute("r")) for i in range(markers.count())]
-        assert max(radius) > min(radius), "markers are sized by mentions"
-        # the zoom button rescales the view and the markers with it, in the page's own script
-        before = page.locator("#map").get_attribute("viewBox")
-        page.click("#zoom-in")
-        assert page.locator("#map").get_attribute("viewBox") != before
-        page.click("#zoom-reset")
-        assert page.locator("#top-actors tbody tr").count() > 0
-        assert page.locator("#top-places tbody tr").count() > 0
-        assert page.locator("#timeline rect").count() >= 2
-        assert page.locator("#stories details.story").count() >= 1
-        assert page.locator("#unresolved tbody tr").count() == min(unresolved, report.LIST_LIMIT)
-        assert "empty.txt" in page.locator("#quarantine").inner_text()
-        assert "all passed" in page.locator("#quality").inner_text()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shot = ARTIFACTS / "report.png"
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_load_state("load")
+    markers = page.locator("#map circle.marker")
+    shown = {markers.nth(i).get_attribute("data-location-id") for i in range(markers.count())}
+    assert markers.count() == len(places) and shown == places
+    assert page.locator("#map path.land").count() > 150, "the basemap draws the world's countries"
+    assert page.locator("#map path.land.hit").count() >= 1
+    radius = [float(markers.nth(i).get_attribute("r")) for i in range(markers.count())]
+    assert max(radius) > min(radius), "markers are sized by mentions"
+    # the zoom button rescales the view and the markers with it, in the page's own script
+    before = page.locator("#map").get_attribute("viewBox")
+    page.click("#zoom-in")
+    assert page.locator("#map").get_attribute("viewBox") != before
+    page.click("#zoom-reset")
+    assert page.locator("#top-actors tbody tr").count() > 0
+    assert page.locator("#top-places tbody tr").count() > 0
+    assert page.locator("#timeline rect").count() >= 2
+    assert page.locator("#stories details.story").count() >= 1
+    assert page.locator("#unresolved tbody tr").count() == min(unresolved, report.LIST_LIMIT)
+    assert "empty.txt" in page.locator("#quarantine").inner_text()
+    assert "all passed" in page.locator("#quality").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    context.close()
     print(f"report screenshot: {shot}")
     assert shot.stat().st_size > 10_000
     assert blocked == [] and failed == [] and errors == []

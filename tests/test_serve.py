@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -23,7 +24,6 @@ from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -85,8 +85,9 @@ def served(tmp_path_factory, gazetteer_path):
     port = free_port()
     wh = tmp / "warehouse" / "newsfacts.duckdb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    # The allowed roots name only `extra`: the scheduled inbox must stay allowed all the same.
     env.update(NEWSFACTS_WAREHOUSE=str(wh), NEWSFACTS_INBOX=str(inbox), NEWSFACTS_LOCK_WAIT="600",
-               NEWSFACTS_SOURCE_ROOTS=os.pathsep.join([str(inbox), str(extra)]), NEWSFACTS_PREFECT_PORT=str(port),
+               NEWSFACTS_SOURCE_ROOTS=str(extra), NEWSFACTS_PREFECT_PORT=str(port),
                NEWSFACTS_GAZETTEER=str(gazetteer_path), PREFECT_HOME=str(tmp / "prefect-home"))
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen([str(Path(sys.executable).with_name("newsfacts")), "serve", "--cron", "* * * * *"],
@@ -138,6 +139,15 @@ def test_a_wrong_parameter_type_is_refused_with_a_clear_message(served):
     assert status in (409, 422) and "force" in json.dumps(body) and "boolean" in json.dumps(body)
 
 
+def test_a_malformed_date_is_refused_before_the_run_exists(served):
+    dep = served["deployments"]["backfill"]
+    before = len(runs_of(served["base"], dep))
+    status, body = api(served["base"], f"/deployments/{dep}/create_flow_run",
+                       {"parameters": {"ingested_from": "last-week"}})
+    assert status == 409 and "ingested_from" in json.dumps(body) and "last-week" in json.dumps(body)
+    assert len(runs_of(served["base"], dep)) == before
+
+
 def test_a_source_outside_the_allowed_folders_fails_the_run_and_changes_nothing(served):
     dep = served["deployments"]["backfill"]
     status, run = api(served["base"], f"/deployments/{dep}/create_flow_run",
@@ -146,42 +156,65 @@ def test_a_source_outside_the_allowed_folders_fails_the_run_and_changes_nothing(
     final = wait_for(lambda: (r := api(served["base"], f"/flow_runs/{run['id']}")[1])["state_type"] in (
         "FAILED", "COMPLETED", "CRASHED") and r, 300, "the refused run to end")
     assert final["state_type"] == "FAILED"
-    assert "outside the allowed source folders" in (final["state"]["message"] or "") + served["log"].read_text()
+    assert "outside the allowed source folders" in (final["state"]["message"] or "")
+    logs = wait_for(lambda: [e["message"] for e in api(served["base"], "/logs/filter", {"logs": {"flow_run_id": {
+        "any_": [run["id"]]}}})[1] if "Finished in state Failed" in e["message"]] and api(
+        served["base"], "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})[1], 60, "the run's logs")
+    assert not any("Traceback" in e["message"] for e in logs), "a refusal is one line, not a traceback"
 
 
-def test_backfill_from_the_ui_custom_run(served):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run installs it)")
+def test_backfill_from_the_ui_custom_run(served, browser):
+    """What a new user does: open the UI (the one a fresh browser gets), go to the backfill deployment,
+    Run → Custom run, type a folder and pick a date in the date field, submit, and see the run complete."""
     ARTIFACTS.mkdir(exist_ok=True)
     wait_for(lambda: doc_count(served["wh"]) >= 2 if served["wh"].exists() else False, 300, "the first publish")
     dep = served["deployments"]["backfill"]
     before = {r["id"] for r in runs_of(served["base"], dep)}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{served['ui']}/deployments/deployment/{dep}")
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.get_by_text("Custom run", exact=True).click()
-        field = page.locator("div.schema-form-property").filter(has_text="source").first
-        field.locator("textarea, input").first.fill(str(served["extra"]))
-        page.screenshot(path=str(ARTIFACTS / "backfill-custom-run.png"), full_page=True)
-        page.get_by_role("button", name="Submit").click()
-        page.wait_for_url(lambda url: "/run?" not in url and not url.endswith("/run"), timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "backfill-run-page.png"))
-        browser.close()
+    today = datetime.now(UTC).date().isoformat()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(served["ui"] + "/")
+    page.get_by_role("link", name="Deployments").first.click()
+    assert "/v2/" in page.url, f"a fresh browser gets the V2 UI, not {page.url}"
+    page.get_by_role("link", name="backfill").first.click()
+    page.get_by_role("button", name="Run").first.click()
+    page.get_by_text("Custom run", exact=True).click()
+    form = page.locator("main")
+    form.get_by_label("ingested_from (Optional)").wait_for()
+    # Parameters render as typed fields with plain-text help (no "None" tabs, no literal backticks).
+    text = form.inner_text()
+    assert "Property is type" not in text and "`" not in text, text
+    assert "Folder or glob of news files, e.g. 2026-11-*/*.html" in text
+    page.get_by_label("source (Optional)").fill(str(served["extra"]))
+    page.get_by_label("ingested_from (Optional)").click()
+    page.get_by_label("Date (yyyy-MM-dd)").fill(today)
+    page.keyboard.press("Escape")
+    page.screenshot(path=str(ARTIFACTS / "backfill-custom-run.png"), full_page=True)
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(lambda url: "/run?" not in url and not url.endswith("/run"), timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "backfill-run-page.png"))
+    page.close()
     new = wait_for(lambda: [r for r in runs_of(served["base"], dep) if r["id"] not in before], 60, "the UI's run")
     run_id = new[0]["id"]
     final = wait_for(lambda: (r := api(served["base"], f"/flow_runs/{run_id}")[1])["state_type"] in (
         "COMPLETED", "FAILED", "CRASHED") and r, 400, "the backfill run to end")
     assert final["state_type"] == "COMPLETED", final["state"]
-    assert final["parameters"]["source"] == str(served["extra"])
+    assert final["parameters"]["source"] == str(served["extra"]) and final["parameters"]["ingested_from"] == today
     assert "newsfacts" in final["name"] and str(served["extra"]) in final["name"]
+    assert f"ingested from {today}" in final["name"]
     assert doc_count(served["wh"]) == 3
     artifacts = api(served["base"], "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})[1]
     kinds = {a["key"]: a for a in artifacts}
     assert {"newsfacts-run-summary", "newsfacts-run-report"} <= set(kinds)
     summary = {row["figure"]: row["value"] for row in json.loads(kinds["newsfacts-run-summary"]["data"])}
-    assert summary["loaded"] == 1 and summary["published"] is True
+    # The new file is loaded; the two stored documents ingested today are cleaned again (the date range).
+    assert summary["loaded"] == 1 and summary["re-cleaned"] == 2 and summary["published"] is True
     assert "Data Docs" in kinds["newsfacts-run-report"]["data"] and "report" in kinds["newsfacts-run-report"]["data"]
+
+
+def test_stopping_serve_is_quiet(served):
+    """Runs last in this module: stop `newsfacts serve` as an operator does and read its log."""
+    served["proc"].send_signal(signal.SIGTERM)
+    served["proc"].wait(timeout=60)
+    log = served["log"].read_text()
+    assert "never awaited" not in log and "Traceback" not in log, log[-3000:]
+    assert "All deployments have been paused" in log

@@ -91,9 +91,17 @@ def serve(settings: Settings | None = None, keep_schedules: bool = False, schedu
     print(f"Prefect UI: {api.removesuffix('/api')}  (deployments: newsfacts/{SCHEDULED}, newsfacts/{BACKFILL})")
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C, so the server we started stops too
     try:
-        from prefect import serve as prefect_serve
+        import asyncio
 
-        prefect_serve(*deployments(settings, schedule), pause_on_shutdown=not keep_schedules)
+        from prefect.runner import Runner
+
+        runner = Runner(pause_on_shutdown=not keep_schedules)
+        # Runner.start installs a SIGTERM handler that stops it from a sync call and leaves a coroutine
+        # un-awaited ("Runner.astop was never awaited"); stop like Ctrl-C instead, through asyncio.run.
+        runner.handle_sigterm = _interrupt
+        for dep in deployments(settings, schedule):
+            runner.add_deployment(dep)
+        asyncio.run(runner.start())
     except KeyboardInterrupt:
         pass
     finally:

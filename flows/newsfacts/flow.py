@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import shutil
 import threading
 import time
@@ -36,7 +37,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment, flow_run
 from prefect.states import Cancelled, Failed
-from pydantic import WithJsonSchema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from newsfacts import faults, gates, ingest, lock, sources, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
@@ -691,9 +692,11 @@ def task_runner(settings: Settings):
     return ThreadPoolTaskRunner(max_workers=max(1, settings.parallelism))
 
 
-# A day typed into the Prefect form: a date field in the UI, refused before the run exists when malformed
-# (the server checks patterns, not JSON Schema formats), optional.
-Day = Annotated[date | None, WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+# A day typed into the Prefect form: a date field in the UI, empty by default (the UI sends the default back,
+# and null would need a union that it renders as a "None" tab), refused before the run exists when
+# malformed (the server checks patterns, not JSON Schema formats).
+Day = Annotated[date | None, BeforeValidator(lambda v: v or None),
+                WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(\d{4}-\d{2}-\d{2})?$"})]
 
 
 # The task runner comes from configuration (NEWSFACTS_TASK_RUNNER, ...) when the module is imported, so
@@ -702,8 +705,7 @@ Day = Annotated[date | None, WithJsonSchema({"type": "string", "format": "date",
       task_runner=task_runner(Settings()))
 def newsfacts_flow(source: str = "", warehouse_path: str = "", force: bool = False, batch_size: int = 0,
                    stages: list[Stage] = list(ALL_STAGES),  # noqa: B006 - Prefect copies parameters per run
-                   ingested_from: Day = None, ingested_to: Day = None,
-                   published_from: Day = None, published_to: Day = None):
+                   ingested_from: Day = "", ingested_to: Day = "", published_from: Day = "", published_to: Day = ""):
     """Ingest news files and publish a gated DuckDB warehouse of actor and location facts.
 
     Args:
@@ -726,13 +728,27 @@ def newsfacts_flow(source: str = "", warehouse_path: str = "", force: bool = Fal
         folder, pattern = _source(settings, source, warehouse_path, reads="ingest" in chosen)
         summary = run_pipeline(settings.with_overrides(source=folder), run_id=str(flow_run.get_id() or uuid.uuid4()),
                                force=force, stages=chosen, pattern=pattern,
-                               selection=Selection(ingested_from, ingested_to, published_from, published_to))
+                               selection=Selection(*(d or None for d in (ingested_from, ingested_to, published_from,
+                                                                        published_to))))
     except sources.SourceRefused as exc:  # a refusal is one line, not a traceback
-        return Failed(message=f"refused: {exc}")
+        return Failed(message=f"{ENDED_BY_CHOICE[0]}{exc}")
     except lock.WriterBusy as exc:  # an overlapping run is a normal event: this one steps aside
-        return Cancelled(message=f"skipped: {exc}")
+        return Cancelled(message=f"{ENDED_BY_CHOICE[1]}{exc}")
     publish_artifacts(summary, flow_run.get_name() or "newsfacts run")
     return summary.__dict__
+
+
+class _EndedByChoice(logging.Filter):
+    """Drops the traceback Prefect's engine logs after a deployment run that this flow ended itself, Failed
+    with a refusal or Cancelled by an overlap: "Finished in state Failed('refused: …')" already says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (type(exc).__name__ in ("FailedRun", "CancelledRun") and str(exc).startswith(ENDED_BY_CHOICE))
+
+
+ENDED_BY_CHOICE = ("refused: ", "skipped: ")
+logging.getLogger("prefect.flow_runs").addFilter(_EndedByChoice())
 
 
 def _source(settings: Settings, source: str, warehouse_path: str, reads: bool) -> tuple[Path | None, str | None]:
