@@ -89,7 +89,8 @@ def test_an_unchanged_run_publishes_nothing(base):
 
 
 def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
-    from newsfacts.flow import ner_model_version, newsfacts_flow
+    from newsfacts.flow import newsfacts_flow
+    from newsfacts.runs import ner_model_version
 
     settings = base["settings"]
     expected = counts(base["wh"])
@@ -149,7 +150,7 @@ def test_backfill_by_ingest_date_recleans_exactly_that_range(base):
 
 
 def test_date_selection_is_inclusive_and_parameterised():
-    from newsfacts.flow import Selection
+    from newsfacts.runs import Selection
 
     con = duckdb.connect()
     con.execute("create table raw_documents as select * from (values ('a', timestamp '2026-03-01 23:59'), "

@@ -80,7 +80,7 @@ def test_publish_swaps_while_a_reader_holds_the_old_snapshot(tmp_path):
 def test_the_working_database_caps_duckdbs_memory(tmp_path, monkeypatch, gazetteer_path):
     """The run's writer opens DuckDB with the configured buffer pool (DuckDB's own default is 80 % of RAM)."""
     from newsfacts.config import Settings
-    from newsfacts.flow import open_working
+    from newsfacts.runs import open_working
 
     monkeypatch.setenv("NEWSFACTS_DUCKDB_MEMORY", "300MB")
     settings = Settings().with_overrides(warehouse=str(tmp_path / "w.duckdb"))

@@ -40,9 +40,10 @@ def _run(args: argparse.Namespace) -> int:
         # Prefect's server starts first, in its own process, so its start-up overlaps everything below.
         with prefect_api(settings) as api_ready:
             _ensure_gazetteer(settings.gazetteer)
-            from newsfacts.flow import RunSummary, configured_flow
+            from newsfacts.flow import configured_flow
             from newsfacts.gates import GateFailed
             from newsfacts.lock import WriterBusy
+            from newsfacts.runs import RunSummary
 
             api_ready()
             given = dict(source=args.source, warehouse_path=args.warehouse, batch_size=args.batch_size,

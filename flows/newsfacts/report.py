@@ -386,3 +386,35 @@ def write(warehouse_path: Path | str, output_path: Path | str, since: date | str
     tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, output)
     return output
+
+
+def write_run_report(settings, run_id: str, logger) -> str:
+    """The HTML report of the just-published warehouse, one file per run; a failure never fails the run."""
+    out = settings.warehouse.parent / "reports" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id[:8]}.html"
+    try:
+        return str(write(settings.warehouse, out))
+    except Exception as exc:  # noqa: BLE001 - the warehouse is published; the report is a convenience
+        logger.warning("report not written (%s: %s); the warehouse is published", type(exc).__name__, exc)
+        return ""
+
+
+def run_artifacts(summary, title: str) -> None:
+    """The run's summary table and a markdown report in the Prefect UI (no paths to secrets, only figures)."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    rows = [{"figure": k, "value": v} for k, v in (
+        ("inputs", summary.inputs), ("loaded", summary.loaded), ("unchanged (skipped)", summary.unchanged),
+        ("duplicate", summary.duplicate), ("quarantined", summary.quarantined),
+        ("re-cleaned", summary.recleaned), ("re-extracted", summary.reextracted),
+        ("documents", summary.documents), ("entity mentions", summary.entity_mentions),
+        ("location mentions", summary.location_mentions), ("actor mentions", summary.actor_mentions),
+        ("gates passed", len(summary.gates)), ("published", summary.published), ("seconds", summary.seconds))]
+    create_table_artifact(key="newsfacts-run-summary", table=rows, description=f"{title}: what the run did")
+    gates_md = "\n".join(f"- {g}" for g in summary.gates) or "- none run"
+    links = f"- Data Docs: [{summary.data_docs}](file://{summary.data_docs})"
+    if summary.report:
+        links += f"\n- Report: [{summary.report}](file://{summary.report})"
+    create_markdown_artifact(
+        key="newsfacts-run-report", description=f"{title}: report",
+        markdown=(f"# {title}\n\n" + "\n".join(f"- {line}" for line in summary.lines()) +
+                  f"\n\n## Quality gates\n{gates_md}\n\n## Links\n{links}\n"))
