@@ -6,6 +6,7 @@ real pipeline builds from the seeds (the session's ``seeds_warehouse``), the lay
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -130,6 +131,36 @@ def test_architecture_layout_lists_every_folder_and_module_that_exists():
         real = _entries(ROOT / folder)
         assert listed - real == set(), f"docs/architecture.md lists what {folder or 'the root'} lacks"
         assert real - listed == set(), f"docs/architecture.md does not list these in {folder or 'the root'}"
+
+
+def _imports(module: Path, names: set[str]) -> set[str]:
+    """The package modules ``module`` imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "newsfacts":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("newsfacts."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("newsfacts.")}
+    return found & names
+
+
+def test_package_modules_import_each_other_without_cycles():
+    package = ROOT / "flows" / "newsfacts"
+    names = {p.stem for p in package.glob("*.py")}
+    graph = {name: _imports(package / f"{name}.py", names) - {name} for name in names}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join(path[path.index(name):] + (name,))}"
+        if name not in done:
+            for dep in sorted(graph[name]):
+                visit(dep, path + (name,))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
 
 
 # --- the warehouse contract in docs/warehouse.md against real warehouses -----------------------------------
