@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SHARED ?= ../shared
 
-.PHONY: setup browser run test lint bench eval serve clean-data help
+.PHONY: setup browser run test lint bench eval serve clean-data help docs-check
 help:
 	@echo "make run    - set up .venv from uv.lock and run the pipeline on seeds/ -> data/newsfacts.duckdb"
 	@echo "make test   - set up and run the test suite"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  - speed and memory benchmarks"
 	@echo "make serve  - Prefect server on 127.0.0.1:4200 + the scheduled-inbox and backfill deployments"
 	@echo "make lint   - ruff"
+	@echo "make docs-check - README and docs/ against the code: contract, layout, settings, links"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +47,9 @@ test: setup browser
 
 lint: setup
 	$(VENV)/bin/ruff check flows tests bench
+
+docs-check: setup
+	$(PY) -m pytest -q tests/test_docs.py tests/test_dictionary.py
 
 eval: setup
 	$(PY) bench/eval_all.py --shared $(SHARED)

@@ -1,8 +1,8 @@
-"""Rewrite the README's example-query outputs from a real warehouse (default: the published one on the seeds).
+"""Rewrite the example outputs in docs/warehouse.md from a real warehouse (default: the published one on the seeds).
 
 Each ``sql/examples/NAME.sql`` is run through ``newsfacts sql --example NAME`` exactly as a user would, and
-the text between ``<!-- examples:start -->`` and ``<!-- examples:end -->`` in README.md is replaced by the
-commands and their output, so the README never shows output the code did not produce.
+the text between ``<!-- examples:start -->`` and ``<!-- examples:end -->`` in docs/warehouse.md is replaced by
+the commands and their output, so the docs never show output the code did not produce.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ORDER = ["top-actors", "places-map", "actors-per-story", "place-sentences", "act
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--warehouse", default=str(ROOT / "data" / "newsfacts.duckdb"))
-    ap.add_argument("--readme", default=str(ROOT / "README.md"))
+    ap.add_argument("--readme", default=str(ROOT / "docs" / "warehouse.md"), help="the Markdown file to rewrite")
     args = ap.parse_args()
     names = [p.stem for p in (ROOT / "sql" / "examples").glob("*.sql")]
     names = [n for n in ORDER if n in names] + sorted(n for n in names if n not in ORDER)

@@ -1,4 +1,4 @@
-"""The data dictionary: every contract table and column carries a comment, and the README is generated from it."""
+"""The data dictionary: every contract table and column carries a comment (docs/warehouse.md: tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import pytest
 from newsfacts import dictionary, warehouse
 from newsfacts.config import Settings
 
-from tests.conftest import ROOT
-
 
 @pytest.fixture(scope="module")
 def reference(gazetteer_path):
     """Every stage table and SQL model, built by the real model runner over empty tables."""
-    con = dictionary.reference_warehouse(Settings().with_overrides(gazetteer=gazetteer_path))
+    con = warehouse.reference_warehouse(Settings().with_overrides(gazetteer=gazetteer_path))
     yield con
     con.close()
 
@@ -63,8 +61,3 @@ def test_describe_prefers_own_then_inherited_then_common_descriptions():
     assert d.describe("b", "doc_id") == "common doc"
     assert d.describe("b", "missing") is None
 
-
-def test_readme_dictionary_is_generated_from_the_same_source(reference):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert dictionary.readme_section(readme) == dictionary.markdown(reference), (
-        "README data dictionary is out of date: run `newsfacts dictionary --update-readme README.md`")

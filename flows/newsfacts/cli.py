@@ -232,16 +232,19 @@ def _write_result(table, fmt: str, output: str | None) -> int:
 def _dictionary(args: argparse.Namespace) -> int:
     from newsfacts import dictionary
 
-    if args.update_readme or args.markdown:
-        con = dictionary.reference_warehouse(Settings())
+    if args.update_docs is not None or args.markdown:
+        from newsfacts.warehouse import reference_warehouse
+
+        con = reference_warehouse(Settings())
         try:
             if args.markdown:
                 print(dictionary.markdown(con))
                 return 0
-            changed = dictionary.update_readme(Path(args.update_readme), con)
+            doc = Path(args.update_docs or dictionary.DOC)
+            changed = dictionary.update_doc(doc, con)
         finally:
             con.close()
-        print(f"{args.update_readme}: data dictionary {'updated' if changed else 'already up to date'}")
+        print(f"{doc}: data dictionary {'updated' if changed else 'already up to date'}")
         return 0
     import duckdb
 
@@ -346,8 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     dic = sub.add_parser("dictionary", help="describe the warehouse's tables and columns (the data dictionary)")
     dic.add_argument("table", nargs="?", help="one table or view: describe its columns")
     dic.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
-    dic.add_argument("--markdown", action="store_true", help="print the README's data dictionary section")
-    dic.add_argument("--update-readme", metavar="README", help="rewrite the data dictionary section of README")
+    dic.add_argument("--markdown", action="store_true", help="print the generated section of docs/warehouse.md")
+    dic.add_argument("--update-docs", nargs="?", const="", metavar="FILE",
+                     help="rewrite the generated tables section of FILE (default docs/warehouse.md)")
     dic.set_defaults(func=_dictionary)
 
     exp = sub.add_parser("export", help="write the marts and views as Parquet (mention facts partitioned by day)")

@@ -1,8 +1,9 @@
 """The warehouse's data dictionary, written once in ``rules/dictionary.toml``.
 
 The same source is applied to the database as ``COMMENT ON TABLE/COLUMN`` (so ``duckdb_tables()`` and
-``duckdb_columns()`` explain the warehouse) and rendered as the README's data dictionary, so the two can
-never disagree.
+``duckdb_columns()`` explain the warehouse) and rendered as the tables section of ``docs/warehouse.md``
+(``newsfacts dictionary --update-docs``), so the database and the documentation can never disagree.
+This module needs only DuckDB: the warehouse module imports it, never the other way round.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 SOURCE = Path(__file__).with_name("rules") / "dictionary.toml"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"  # the warehouse contract
 LAYERS = {
     "mart": "Marts (analysts start here)",
     "view": "Views",
@@ -23,9 +25,9 @@ LAYERS = {
     "lineage": "Lineage: raw input and stage outputs",
     "intermediate": "Intermediate models (sql/intermediate, internal)",
 }
-DETAILED = ("mart", "view", "core")  # layers whose every column the README lists
-README_START = "<!-- dictionary:start -->"
-README_END = "<!-- dictionary:end -->"
+DETAILED = ("mart", "view", "core")  # the analyst layers: every column gets its description in the docs
+START = "<!-- dictionary:start -->"
+END = "<!-- dictionary:end -->"
 
 
 @dataclass(frozen=True)
@@ -147,34 +149,33 @@ def stale_entries(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None 
 
 
 def markdown(con: duckdb.DuckDBPyConnection, dictionary: Dictionary | None = None) -> str:
-    """The data dictionary as Markdown: a summary table per layer, then every column in a folded block.
+    """The data dictionary as Markdown: a summary table per layer, then every analyst column described.
 
     Columns come from the warehouse (their real order); descriptions from the dictionary.
     """
     d = dictionary or load()
     present = warehouse_columns(con)
-    out = ["_Generated from `flows/newsfacts/rules/dictionary.toml` by `newsfacts dictionary --update-readme`; "
+    out = ["_Generated from `flows/newsfacts/rules/dictionary.toml` by `newsfacts dictionary --update-docs`; "
            "the same text is in the database (`select table_name, comment from duckdb_tables()`, "
            "`duckdb_columns()`). **Bold** columns are the contract: extended, never renamed._", ""]
     for layer, heading in LAYERS.items():
         docs = [doc for doc in d.tables.values() if doc.layer == layer and doc.name in present]
         if not docs:
             continue
-        out += [f"**{heading}**", "", "| table | what it holds | columns |", "|---|---|---|"]
+        out += [f"### {heading}", "", "| table | what it holds | columns |", "|---|---|---|"]
         for doc in docs:
             cols = ", ".join(f"**{c}**" if c in doc.contract else c for c in present[doc.name][1])
             kind = " (view)" if present[doc.name][0] == "view" else ""
             out.append(f"| `{doc.name}`{kind} | {_cell(doc.description)} | {cols} |")
         out.append("")
-    out += ["<details><summary>Every column of the marts, views, documents, quarantine and quality results</summary>",
-            "", "Lineage and intermediate columns: `newsfacts dictionary TABLE` or `duckdb_columns()`.", ""]
+    out += ["### Every column of the marts, views, documents, quarantine and quality results", "",
+            "Lineage and intermediate columns: `newsfacts dictionary TABLE` or `duckdb_columns()`.", ""]
     for layer in DETAILED:
         for doc in (doc for doc in d.tables.values() if doc.layer == layer and doc.name in present):
-            out += [f"`{doc.name}`: {_cell(doc.description)}", "", "| column | description |", "|---|---|"]
+            out += [f"#### `{doc.name}`", "", _cell(doc.description), "", "| column | description |", "|---|---|"]
             out += [f"| {c} | {_cell(d.describe(doc.name, c) or '')} |" for c in present[doc.name][1]]
             out.append("")
-    out.append("</details>")
-    return "\n".join(out)
+    return "\n".join(out).rstrip("\n")
 
 
 def _cell(text: str) -> str:
@@ -189,7 +190,7 @@ def replace_section(text: str, start: str, end: str, body: str) -> str:
     return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text, count=1)
 
 
-def readme_section(text: str, start: str = README_START, end: str = README_END) -> str:
+def section(text: str, start: str = START, end: str = END) -> str:
     """What lies between the markers of ``text`` (without them)."""
     m = re.search(re.escape(start) + r"\n?(.*?)\n?" + re.escape(end), text, re.S)
     if m is None:
@@ -215,26 +216,10 @@ def text(con: duckdb.DuckDBPyConnection, table: str | None = None) -> str:
     return "\n".join([head, *(f"  {c:<{width}}  {d.describe(table, c) or ''}" for c in cols)])
 
 
-def reference_warehouse(settings) -> duckdb.DuckDBPyConnection:
-    """An empty in-memory warehouse with every stage table and SQL model: the shape the dictionary describes.
-
-    Markdown generated from it depends only on the code, never on which data a local warehouse holds.
-    """
-    from newsfacts import warehouse
-    from newsfacts.gazetteer import ensure_gazetteer
-
-    ensure_gazetteer(settings.gazetteer)
-    con = duckdb.connect(":memory:")
-    con.execute(warehouse.SCHEMA.read_text())
-    con.execute(f"attach '{str(settings.gazetteer).replace(chr(39), chr(39) * 2)}' as gaz (read_only)")
-    warehouse.run_models(con, settings.sql_dir)
-    return con
-
-
-def update_readme(readme: Path, con: duckdb.DuckDBPyConnection) -> bool:
-    """Rewrite the data dictionary section of ``readme``; returns whether it changed."""
-    old = readme.read_text(encoding="utf-8")
-    new = replace_section(old, README_START, README_END, markdown(con))
+def update_doc(path: Path, con: duckdb.DuckDBPyConnection) -> bool:
+    """Rewrite the generated tables section of ``path`` (docs/warehouse.md); returns whether it changed."""
+    old = path.read_text(encoding="utf-8")
+    new = replace_section(old, START, END, markdown(con))
     if new != old:
-        readme.write_text(new, encoding="utf-8")
+        path.write_text(new, encoding="utf-8")
     return new != old

@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from newsfacts import dictionary
+
 SCHEMA = Path(__file__).with_name("schema.sql")
 LAYERS = ("staging", "intermediate", "marts", "views")
 
@@ -123,11 +125,24 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all")
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
         done.append(name)
-    from newsfacts import dictionary
-
     # `create or replace` drops comments: re-apply the data dictionary so every snapshot explains itself.
     dictionary.apply_comments(con)
     return done
+
+
+def reference_warehouse(settings) -> duckdb.DuckDBPyConnection:
+    """An empty in-memory warehouse with every stage table and SQL model: the shape the dictionary describes.
+
+    Documentation generated from it depends only on the code, never on which data a local warehouse holds.
+    """
+    from newsfacts.gazetteer import ensure_gazetteer
+
+    ensure_gazetteer(settings.gazetteer)
+    con = duckdb.connect(":memory:")
+    con.execute(SCHEMA.read_text())
+    con.execute(f"attach '{_quote(settings.gazetteer)}' as gaz (read_only)")
+    run_models(con, settings.sql_dir)
+    return con
 
 
 def publish(working: Path, published: Path) -> Path:
