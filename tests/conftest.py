@@ -39,8 +39,16 @@ def prefect_harness():
     """One real, temporary Prefect server for the whole session (it takes ~15 s to start)."""
     from prefect.testing.utilities import prefect_test_harness
 
+    from prefect.settings import PREFECT_API_URL
+
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        # Command-line runs in subprocesses report to this same server instead of each starting its own
+        # (about 10 s each); tests of a new user's first run remove PREFECT_* from their environment.
+        os.environ["PREFECT_API_URL"] = PREFECT_API_URL.value()
+        try:
+            yield
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
 
 
 @pytest.fixture

@@ -91,8 +91,9 @@ def _counts(wh: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, gazetteer_path):
-    """A published warehouse holding one seed, and a source folder that now holds two."""
+def lab(tmp_path_factory, prefect_harness, gazetteer_path):
+    """A published warehouse holding one seed, and a source folder that now holds two (runs report to the
+    session's Prefect server)."""
     tmp = tmp_path_factory.mktemp("faults")
     src = tmp / "inbox"
     src.mkdir()

@@ -72,6 +72,22 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+async def _serve_until_stopped(runner) -> None:
+    """Serve until SIGTERM or Ctrl-C, then stop the runner on its own loop: it pauses the schedules and
+    ends cleanly. (Prefect's own SIGTERM handler calls ``stop`` from a signal frame, which leaves
+    ``Runner.astop`` un-awaited; an exception raised there leaves its tasks cancelled mid-read.)"""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+
+    def stop(*_args) -> None:
+        loop.call_soon_threadsafe(lambda: loop.create_task(runner.astop()) if runner.started else None)
+
+    runner.handle_sigterm = stop  # Runner.start installs it for SIGTERM
+    loop.add_signal_handler(signal.SIGINT, stop)
+    await runner.start()
+
+
 def serve(settings: Settings | None = None, keep_schedules: bool = False, schedule: str | None = None) -> int:
     """Connect to (or start) the Prefect server, then serve the deployments until interrupted."""
     settings = settings or Settings()
@@ -96,12 +112,9 @@ def serve(settings: Settings | None = None, keep_schedules: bool = False, schedu
         from prefect.runner import Runner
 
         runner = Runner(pause_on_shutdown=not keep_schedules)
-        # Runner.start installs a SIGTERM handler that stops it from a sync call and leaves a coroutine
-        # un-awaited ("Runner.astop was never awaited"); stop like Ctrl-C instead, through asyncio.run.
-        runner.handle_sigterm = _interrupt
         for dep in deployments(settings, schedule):
             runner.add_deployment(dep)
-        asyncio.run(runner.start())
+        asyncio.run(_serve_until_stopped(runner))
     except KeyboardInterrupt:
         pass
     finally:
