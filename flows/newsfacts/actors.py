@@ -45,6 +45,10 @@ class Rules:
     function_words: frozenset[str]
     generic_orgs: frozenset[str]
     org_alias: dict[str, str]
+    legal_suffixes: frozenset[str]
+    org_heads: frozenset[str]
+    org_common_words: frozenset[str]
+    sub_body_heads: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
     max_title_len: int = field(default=6)
@@ -77,6 +81,10 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
         function_words=frozenset(raw["function_words"]),
         generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
         org_alias=org_alias,
+        legal_suffixes=frozenset(raw["legal_suffixes"]),
+        org_heads=frozenset(raw["org_heads"]),
+        org_common_words=frozenset(raw["org_common_words"]),
+        sub_body_heads=frozenset(raw["sub_body_heads"]),
         first_name=first,
         countries={_phrase(k): v for k, v in raw["countries"].items()},
     )
@@ -224,9 +232,20 @@ def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Ru
     return None
 
 
-def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int] | None:
-    """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives."""
+def _clean_span(body: str, start: int, end: int, rules: Rules, label: str = "PERSON") -> tuple[int, int] | None:
+    """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives.
+
+    Inside an organisation's name a demonym, a place or "New" is part of the name ("British Airways",
+    "New York Stock Exchange", "Bank of France"); only a country before a country-bound body
+    ("Russian Defense Ministry") is context, not name.
+    """
     toks = tokens(body[start:end], start)
+    while toks and not toks[0].capitalised and not toks[0].text[:1].isdigit() and len(toks) > 1:
+        toks = toks[1:]  # "cts Net", "subsidiary Picker": a lower-case word NER glued on the left
+    while len(toks) > 1 and (toks[-1].low in ("and", "of", "&", "the") or re.fullmatch(r"[\d.,]+", toks[-1].text)):
+        toks = toks[:-1]  # "Alex. Brown and", "Revs 111.7"
+    if label == "ORG":
+        return _clean_org_span(body, toks, rules)
     for k, t in enumerate(toks[:-1]):
         if not t.possessive:
             continue
@@ -252,6 +271,102 @@ def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int
     surface = body[s:e].rstrip(".")
     e = s + len(surface)
     return (s, e) if e > s else None
+
+
+def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int] | None:
+    """Organisation spans keep their words; only leading generic words, a country before a
+    country-bound body, a leading possessive country ("Russia's") and a trailing possessive go."""
+    def generic(t: Tok, nxt: Tok | None) -> bool:
+        if t.low == "new" and nxt is not None and nxt.capitalised and _adjacent(body, t, nxt.start):
+            return False  # "New York Stock Exchange", "New Jersey Hospital Association"
+        return t.low in rules.generic_words or t.low in rules.honorifics
+    while toks and generic(toks[0], toks[1] if len(toks) > 1 else None):
+        toks = toks[1:]
+    if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
+        toks = toks[1:]
+    elif len(toks) > 1 and _phrase(toks[0].text) in rules.countries:
+        rest = re.sub(r"^the ", "", name_key(body[toks[1].start:toks[-1].end]))
+        if rest in rules.generic_orgs or rest in rules.org_alias:
+            toks = toks[1:]
+    if not toks:
+        return None
+    s, e = toks[0].start, toks[-1].end
+    if toks[-1].possessive:
+        e = s + re.search(r"['’]s?$", body[s:e]).start()
+    e = s + len(body[s:e].rstrip("."))
+    return (s, e) if e > s else None
+
+
+def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
+    """One key per organisation inside a document: a short mention takes the key of the one longer
+    name it abbreviates ("NYSE", "CME", "MITI" by initials), starts ("Dominion" for "Dominion Textile
+    Inc") or names by its one distinctive word ("Philips" in "NV Philips Gloeilampenfabrieken").
+    Ambiguous short forms (two longer names fit) keep their own key; a longer name that is a part of
+    the shorter one ("Senate Budget Committee" for "Senate") is not linked. An unanchored one-word
+    PERSON that links to an organisation becomes that organisation."""
+    orgs = [c for c in cands if c.source != "coref" and (
+        c.label == "ORG" or (c.label == "PERSON" and not c.anchored and len(tokens(body[c.start:c.end])) == 1))]
+    info = {}
+    for c in orgs:
+        name = re.sub(r"^(?:[Tt]he)\s+", "", body[c.start:c.end])
+        core = _org_core(tokens(name), rules)
+        info[id(c)] = ([t.low for t in core], [t.text for t in core], org_key(name, c.ctx.country, rules))
+    keys: dict[int, str] = {}
+    order = sorted(orgs, key=lambda c: -len(info[id(c)][0]))
+    for a in order:
+        low, raw, own = info[id(a)]
+        if own in rules.org_alias.values():
+            continue
+        longer = [b for b in orgs if b is not a and b.label == "ORG" and (
+            len(info[id(b)][0]) > len(low) or (a.label == "PERSON" and info[id(b)][0] == low))]
+        for tier in (1, 2):  # acronym or prefix first; the one distinctive (or head) word only if none fits
+            fits = {keys.get(id(b), info[id(b)][2]) for b in longer
+                    if _abbreviates(low, raw, *info[id(b)][:2], rules) == tier}
+            fits.discard(own)
+            if fits:
+                break
+        if len(fits) == 1:
+            keys[id(a)] = fits.pop()
+            a.label = "ORG"
+        elif a.label == "PERSON" and any(info[id(b)][2] == own for b in longer):
+            a.label = "ORG"
+    return keys
+
+
+def _abbreviates(low: list[str], raw: list[str], long_low: list[str], long_raw: list[str], rules: Rules) -> int:
+    """1 when the short name (its core words) is an acronym or a prefix of the long one, 2 when it is
+    the long one's distinctive word or its first/last head word ("the Bank" for "Bank of France"), else 0."""
+    if not low or long_low[-1].rstrip("s") in rules.sub_body_heads and low[-1] not in rules.sub_body_heads:
+        return 0
+    if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
+        initials = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
+        if raw[0].replace("&", "") == initials.upper():
+            return 1
+    if all(w in rules.org_common_words | rules.legal_suffixes for w in low):
+        return 0
+    if len(low) == 1 and low[0] in rules.org_heads:
+        return 2 if low[0] in (long_low[0], long_low[-1]) else 0
+    if all(w in rules.org_heads | rules.org_common_words for w in low):
+        return 0
+    if long_low[:len(low)] == low:
+        return 1
+    return 2 if len(low) == 1 and low[0] in long_low and len(low[0]) > 2 else 0
+
+
+def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
+    """Wire copy drops apostrophes ("Pennzoils position", "Eastman Kodaks outstanding issues"): a word
+    ending in s whose stem the document writes more often on its own is that stem's possessive; the
+    span ends there."""
+    for t in tokens(body[s:e], s):
+        word = t.text
+        if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or word.isupper() or not t.capitalised:
+            continue
+        stem = word[:-1]
+        n_stem = len(re.findall(rf"(?<![\w'’]){re.escape(stem)}(?![\w'’])", body))
+        n_word = len(re.findall(rf"(?<![\w'’]){re.escape(word)}(?![\w'’])", body))
+        if n_stem >= n_word or (stem.lower(),) in load_rules().countries:
+            return s, t.end - 1
+    return s, e
 
 
 def _next_words(body: str, end: int, n: int) -> list[str]:
@@ -284,13 +399,35 @@ def _person_parts(name: str, rules: Rules) -> tuple[str | None, str, int]:
     return rules.first_name.get(first, first), surname, len(parts)
 
 
+TICKER = re.compile(r"[A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?")
+
+
+def _org_core(toks: list[Tok], rules: Rules) -> list[Tok]:
+    """The identifying words of an organisation name: without a stock ticker after the legal form
+    ("Fieldcrest Cannon Inc FLD", "NV Philips PGLO.AS"), the legal form itself (Inc, Corp, NV) and
+    dangling function words."""
+    toks = list(toks)
+    while len(toks) > 1 and TICKER.fullmatch(toks[-1].text) and (
+            "." in toks[-1].text[1:] or toks[-2].low in rules.legal_suffixes):
+        toks.pop()
+    while len(toks) > 1 and (toks[-1].low in rules.legal_suffixes or toks[-1].low in ("and", "of", "&", "the")):
+        toks.pop()
+    while len(toks) > 1 and toks[0].low in ("nv", "the"):
+        toks.pop(0)
+    return toks
+
+
 def org_key(name: str, country: str | None, rules: Rules) -> str:
-    """Key of an organisation: its short-form canonical name; country-bound bodies carry the country."""
+    """Key of an organisation: its short-form canonical name without legal form or ticker;
+    country-bound bodies carry the country."""
     toks = tokens(name)
     if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
         name = name[toks[1].start:]
-    key = name_key(name)
-    key = re.sub(r"^the ", "", key)
+    key = re.sub(r"^the ", "", name_key(name))
+    if key not in rules.org_alias:
+        core = _org_core(tokens(name), rules)
+        if core:
+            key = re.sub(r"^the ", "", name_key(name[core[0].start:core[-1].end])) or key
     key = rules.org_alias.get(key, key)
     if key in rules.generic_orgs:
         return f"{key}@{(country or '').lower()}"
@@ -321,46 +458,86 @@ def find_actor_mentions(body: str, ents: list[tuple[int, int, str]], sentences: 
     (their index is sentence_idx), ``place_spans`` toponyms found by the place module (a PERSON or ORG
     span covered by them is a place). Mentions NER missed are recovered from the document's own actors.
     """
+    return [r for r in find_actor_candidates(body, ents, sentences, place_spans) if r["drop_reason"] is None]
+
+
+def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences: list[tuple[int, int]],
+                          place_spans: list[tuple[int, int]]) -> list[dict]:
+    """Every PERSON/ORG candidate of one document: the actor mentions (drop_reason null) and the spans
+    that are not actors, each with the stated reason (a place, a thing, a title fragment, ...), so
+    analysts can see what was left out and why."""
     rules = load_rules()
     sents = sorted(sentences) or [(0, len(body))]
     sent_starts = [s for s, _ in sents]
     cands: list[Cand] = []
-    banned: set[str] = set()
+    dropped: list[dict] = []
+    banned: dict[str, str] = {}
+
+    def drop(s: int, e: int, label: str, reason: str) -> None:
+        dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
+
     for s0, e0, label in ents:
         if label not in ("PERSON", "ORG"):
             continue
-        span = _clean_span(body, s0, e0, rules)
+        span = _clean_span(body, s0, e0, rules, label)
         if span is None:
+            drop(s0, e0, label, "generic words only")
             continue
-        s, e = span
+        s, e = _unmarked_possessive(body, *span)
         surface = body[s:e]
         if not any(c.isupper() for c in surface) or not any(c.isalpha() for c in surface):
+            drop(s, e, label, "not a name: no capital letter")
             continue
-        if (_phrase(surface) in rules.countries) or name_key(surface) in rules.generic_words:
+        if _phrase(surface) in rules.countries:
+            drop(s, e, label, "place: a country or demonym")
+            continue
+        if name_key(surface) in rules.generic_words:
+            drop(s, e, label, "generic word")
             continue
         alias = rules.org_alias.get(re.sub(r"^the ", "", name_key(surface)))
         if alias is None and place_spans and _covered(place_spans, s, e):
+            drop(s, e, label, "place: a toponym of the document")
             continue
         nxt = _next_words(body, e, 3)
         if alias is None and nxt and nxt[0] in rules.place_heads:
+            drop(s, e, label, f"place: followed by '{nxt[0]}'")
             continue
         if _names_a_thing(nxt, rules):
-            banned.add(name_key(surface))
+            banned[name_key(surface)] = f"thing: followed by '{next(w for w in nxt if w in rules.non_actor_heads)}'"
+            drop(s, e, label, banned[name_key(surface)])
             continue
         if label == "ORG" and _phrase(surface)[-1] in rules.non_actor_org_tails:
+            drop(s, e, label, f"event or document: ends in '{_phrase(surface)[-1]}'")
             continue
-        if alias is not None:
+        if alias is not None or (label == "PERSON" and _phrase(surface)[-1] in rules.org_heads | rules.legal_suffixes):
             label = "ORG"
         cands.append(Cand(s, e, label, _sentence_of(sent_starts, s)))
+    for c in cands:
+        reason = banned.get(name_key(body[c.start:c.end]))
+        if reason:
+            drop(c.start, c.end, c.label, reason + " elsewhere in the document")
     cands = [c for c in cands if name_key(body[c.start:c.end]) not in banned]
     _contexts(body, cands, sents, rules)
-    cands = _drop_inside_titles(cands)
+    inside = _inside_titles(cands)
+    for c in inside:
+        drop(c.start, c.end, c.label, "title fragment")
+    cands = [c for c in cands if c not in inside]
     _relabel_and_anchor(body, cands, rules)
     cands += _recover(body, cands, sents, sent_starts, place_spans, rules)
     _contexts(body, [c for c in cands if c.source == "recovered"], sents, rules)
     cands += _corefs(body, cands, sents, sent_starts, rules)
     cands.sort(key=lambda c: c.start)
-    return [_row(body, c, rules) for c in _dedupe(cands)]
+    kept = _dedupe(cands)
+    doc_keys = _link_orgs(body, kept, rules)
+    rows = [_row(body, c, rules, doc_keys.get(id(c))) for c in kept]
+    return sorted(rows + dropped, key=lambda r: (r["start_char"], r["drop_reason"] is not None))
+
+
+def _dropped_row(body: str, s: int, e: int, label: str, sentence_idx: int, reason: str) -> dict:
+    return {"start_char": s, "end_char": e, "surface": body[s:e], "label": label, "sentence_idx": sentence_idx,
+            "actor_key": None, "title": None, "country_code": None, "source": "ner", "name": None,
+            "first_key": None, "surname_key": None, "first_translit": None, "surname_translit": None,
+            "n_tokens": 0, "honorific": None, "title_scope": None, "anchored": False, "drop_reason": reason}
 
 
 def _names_a_thing(nxt: list[str], rules: Rules) -> bool:
@@ -389,10 +566,10 @@ def _contexts(body: str, cands: list[Cand], sents: list[tuple[int, int]], rules:
         c.ctx = ctx
 
 
-def _drop_inside_titles(cands: list[Cand]) -> list[Cand]:
+def _inside_titles(cands: list[Cand]) -> list[Cand]:
     """"Defense" (ORG) inside "Defense Minister Andrei Belousov" is part of a title, not an actor."""
     spans = [(c.ctx.start, c.start) for c in cands if c.ctx.start is not None and c.ctx.title]
-    return [c for c in cands if not any(s <= c.start and c.end <= e for s, e in spans)]
+    return [c for c in cands if any(s <= c.start and c.end <= e for s, e in spans)]
 
 
 def _relabel_and_anchor(body: str, cands: list[Cand], rules: Rules) -> None:
@@ -550,7 +727,7 @@ def _dedupe(cands: list[Cand]) -> list[Cand]:
     return out
 
 
-def _row(body: str, c: Cand, rules: Rules) -> dict:
+def _row(body: str, c: Cand, rules: Rules, doc_key: str | None = None) -> dict:
     surface = body[c.start:c.end]
     name = c.resolved_key if c.source == "coref" else surface
     if c.source == "coref" and name is None:
@@ -559,7 +736,7 @@ def _row(body: str, c: Cand, rules: Rules) -> dict:
     else:
         first, surname, n = _person_parts(name, rules) if c.label == "PERSON" else (None, None, 0)
     if c.label == "ORG":
-        key = org_key(name, c.ctx.country, rules)
+        key = doc_key or org_key(name, c.ctx.country, rules)
         display = re.sub(r"^(?:[Tt]he)\s+", "", name)
     elif name is None:
         key, display = None, None
@@ -584,4 +761,5 @@ def _row(body: str, c: Cand, rules: Rules) -> dict:
         "honorific": c.ctx.honorific,
         "title_scope": c.ctx.scope,
         "anchored": c.anchored,
+        "drop_reason": None,
     }
