@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +49,13 @@ class Rules:
     org_heads: frozenset[str]
     org_common_words: frozenset[str]
     sub_body_heads: frozenset[str]
+    instrument_nouns: frozenset[str]
+    unit_words: frozenset[str]
+    name_particles: frozenset[str]
+    unit_names: frozenset[str]
+    portfolio_titles: frozenset[str]
+    naming_verbs: frozenset[str]
+    org_breaks: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
     max_title_len: int = field(default=6)
@@ -66,28 +73,18 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     titles.update({_phrase(t): "local" for t in raw["titles"]["local"]})
     org_alias = {name_key(a): canon for canon, spellings in raw["org_aliases"].items() for a in spellings}
     first = {name_key(v): canon for canon, vs in raw["first_name_variants"].items() for v in vs}
-    return Rules(
-        honorifics=frozenset(raw["honorifics"]),
+    special = dict(
         titles=titles,
         role_nouns=frozenset(_phrase(t) for t in raw["role_nouns"]),
-        title_modifiers=frozenset(raw["title_modifiers"]),
-        local_modifiers=frozenset(raw["local_modifiers"]),
         org_descriptors=frozenset(_phrase(t) for t in raw["org_descriptors"]),
-        org_descriptor_modifiers=frozenset(raw["org_descriptor_modifiers"]),
-        generic_words=frozenset(raw["generic_words"]),
-        non_actor_heads=frozenset(raw["non_actor_heads"]),
-        place_heads=frozenset(raw["place_heads"]),
-        non_actor_org_tails=frozenset(raw["non_actor_org_tails"]),
-        function_words=frozenset(raw["function_words"]),
         generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
         org_alias=org_alias,
-        legal_suffixes=frozenset(raw["legal_suffixes"]),
-        org_heads=frozenset(raw["org_heads"]),
-        org_common_words=frozenset(raw["org_common_words"]),
-        sub_body_heads=frozenset(raw["sub_body_heads"]),
         first_name=first,
         countries={_phrase(k): v for k, v in raw["countries"].items()},
     )
+    # every other field is a plain word list of the same name
+    words = {f.name: frozenset(raw[f.name]) for f in fields(Rules) if f.name not in special and f.name in raw}
+    return Rules(**special, **words)
 
 
 @dataclass
@@ -273,6 +270,91 @@ def _clean_span(body: str, start: int, end: int, rules: Rules, label: str = "PER
     return (s, e) if e > s else None
 
 
+_W = r"[A-Z][\w.'’&/-]*"
+_LEGAL = r"(?:Inc|Corp|Co|Cos|Ltd|Plc|PLC|LLC|NV|AG|SA)\b\.?"
+# Capitalised words, or one-word partners joined by commas ("Dillon, Read"), at most one more word
+# after "and" ("American Telephone and Telegraph"), then legal forms ("and Co Inc").
+LEGAL_NAME = re.compile(
+    rf"{_W}(?:(?:,\s+{_W})+|(?:\s+{_W})*)(?:,?\s+(?:and|&)\s+{_W})?(?:,?\s+(?:(?:and|&)\s+)?{_LEGAL})+")
+
+
+def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> list[tuple[int, int, str]]:
+    """A pattern layer over NER: names ending in a legal form ("Dillon, Read and Co Inc", "American
+    Telephone and Telegraph Co") are organisations. Where NER split such a name at "and" or a comma,
+    or labelled its parts PERSON, the parts become one ORG span; where NER found nothing, the pattern
+    adds it. Other NER spans pass through unchanged."""
+    out = []
+    for s0, e0, label in ents:  # cut organisation spans at words no name contains ("Union by Public Service Co")
+        if label != "ORG":
+            out.append((s0, e0, label))
+            continue
+        for piece in re.split(r"\s+(?:" + "|".join(sorted(rules.org_breaks)) + r")\s+", body[s0:e0]):
+            k = body.index(piece, s0)
+            out.append((k, k + len(piece), label))
+            s0 = k + len(piece)
+    for m in LEGAL_NAME.finditer(body):
+        s, e = m.start(), m.end()
+        words = tokens(body[s:e], s)
+        while len(words) > 1 and (words[0].low in rules.generic_words or words[0].low in rules.function_words):
+            words = words[1:]
+        prev = tokens(body[max(0, s - 12):s])
+        if prev and prev[-1].low in rules.legal_suffixes and TICKER.fullmatch(words[0].text) and len(words) > 2:
+            words = words[1:]  # "Alex. Brown Inc ABSB, Hambrecht and Quist Inc": ABSB is the ticker before
+        s = words[0].start
+        if len(words) < 2 or all(w.low in rules.legal_suffixes for w in words[:-1]):
+            continue
+        inside = [x for x in out if x[0] < e and s < x[1]]
+        if any(x[2] not in ("PERSON", "ORG") and x[0] < s for x in inside):
+            continue
+        people = [x for x in inside if x[2] in ("PERSON", "ORG")]
+        if not people and inside:
+            continue  # the span is a place or a date to NER: leave it to the place finder
+        if len(people) == 1 and people[0][2] == "ORG" and people[0][0] <= s:
+            continue  # NER already has this organisation (or a longer one)
+        joined = ("," in body[s:e] or " and " in body[s:e] or "&" in body[s:e])
+        if people and not joined and all(x[2] == "ORG" for x in people):
+            continue
+        e = max([e] + [x[1] for x in people])
+        out = [x for x in out if x not in inside] + [(min([s] + [x[0] for x in people]), e, "ORG")]
+    return sorted(out)
+
+
+def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
+    """Why the words around a span say it is not an actor: a unit, a portfolio inside a title, a
+    product named by "called", a word of a committee's name."""
+    before = [t.low for t in tokens(body[max(0, s - 60):s])]
+    words = _phrase(body[s:e])
+    nxt = tokens(body[e:e + 30])
+    if (before and before[-1] in rules.unit_words) or words in {(u,) for u in rules.unit_names}:
+        return "thing: a unit"
+    if len(words) == 1:
+        if before[-2:-1] and before[-1] in ("of", "the") and (
+                before[-2] in rules.portfolio_titles or before[-3:-2] and before[-2] == "of"
+                and before[-3] in rules.portfolio_titles):
+            return "title fragment: a portfolio ('... of " + body[s:e] + "')"
+        if nxt and nxt[0].low in rules.sub_body_heads and not nxt[0].capitalised \
+                and not body[e:e + nxt[0].start].strip():
+            return f"title fragment: part of '{body[s:e]} {nxt[0].text}'"
+    raw = tokens(body[max(0, s - 60):s])
+    if len(raw) >= 2 and before[-1] in rules.naming_verbs:
+        noun = raw[-2].text
+        if noun.isalpha() and noun.islower() and noun not in rules.function_words and noun not in rules.org_heads \
+                and (noun,) not in rules.org_descriptors:
+            return f"thing: a product ('{noun} {raw[-1].text} {body[s:e]}')"
+    return None
+
+
+def _with_particles(body: str, s: int, e: int, rules: Rules) -> int:
+    """End of a person name carried over lower-case particles ("Cor van" + "der Klugt")."""
+    toks = tokens(body[s:e], s)
+    while len(toks) > 1 and toks[-1].low in rules.name_particles:
+        toks = toks[:-1]
+    end = toks[-1].end if toks else e
+    particles = "|".join(sorted(rules.name_particles))
+    m = re.match(rf"(?:\s+(?:{particles}))+\s+[A-Z][\w'’-]*", body[end:end + 60])
+    return end + m.end() if m else e
+
+
 def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int] | None:
     """Organisation spans keep their words; only leading generic words, a country before a
     country-bound body, a leading possessive country ("Russia's") and a trailing possessive go."""
@@ -305,23 +387,29 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
     the shorter one ("Senate Budget Committee" for "Senate") is not linked. An unanchored one-word
     PERSON that links to an organisation becomes that organisation."""
     orgs = [c for c in cands if c.source != "coref" and (
-        c.label == "ORG" or (c.label == "PERSON" and not c.anchored and len(tokens(body[c.start:c.end])) == 1))]
+        c.label == "ORG" or (c.label == "PERSON" and not (c.ctx.title or c.ctx.honorific)))]
     info = {}
     for c in orgs:
         name = re.sub(r"^(?:[Tt]he)\s+", "", body[c.start:c.end])
         core = _org_core(tokens(name), rules)
-        info[id(c)] = ([t.low for t in core], [t.text for t in core], org_key(name, c.ctx.country, rules))
+        initials = "".join(t.text[0] for t in _org_core(tokens(name), rules, keep_legal=True)
+                           if t.capitalised and t.low not in ("and", "of", "the", "for"))
+        info[id(c)] = ([t.low for t in core], [t.text for t in core], org_key(name, c.ctx.country, rules), initials)
     keys: dict[int, str] = {}
     order = sorted(orgs, key=lambda c: -len(info[id(c)][0]))
     for a in order:
-        low, raw, own = info[id(a)]
-        if own in rules.org_alias.values():
+        if info[id(a)][2] in rules.org_alias.values():
             continue
-        longer = [b for b in orgs if b is not a and b.label == "ORG" and (
-            len(info[id(b)][0]) > len(low) or (a.label == "PERSON" and info[id(b)][0] == low))]
+        low, raw, own, _ = info[id(a)]
+        if a.label == "PERSON" and len(low) > 1:  # a full person name only becomes an organisation it equals
+            longer = [b for b in orgs if b.label == "ORG" and info[id(b)][0] == low]
+        else:
+            longer = [b for b in orgs if b is not a and b.label == "ORG" and (
+                len(info[id(b)][0]) > len(low) or (len(info[id(b)][0]) == len(low) and (
+                    a.label == "PERSON" or info[id(b)][0] != low)))]
         for tier in (1, 2):  # acronym or prefix first; the one distinctive (or head) word only if none fits
             fits = {keys.get(id(b), info[id(b)][2]) for b in longer
-                    if _abbreviates(low, raw, *info[id(b)][:2], rules) == tier}
+                    if _abbreviates(low, raw, info[id(b)], rules) == tier}
             fits.discard(own)
             if fits:
                 break
@@ -333,38 +421,51 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
     return keys
 
 
-def _abbreviates(low: list[str], raw: list[str], long_low: list[str], long_raw: list[str], rules: Rules) -> int:
-    """1 when the short name (its core words) is an acronym or a prefix of the long one, 2 when it is
-    the long one's distinctive word or its first/last head word ("the Bank" for "Bank of France"), else 0."""
+def _abbreviates(low: list[str], raw: list[str], long: tuple, rules: Rules) -> int:
+    """1 when the short name (its core words) is an acronym, a prefix or an unmarked possessive of the
+    long one; 2 when it is the long one's tail ("Bache Securities"), its distinctive word or its
+    first/last head word ("the Bank" for "Bank of France"); else 0."""
+    long_low, long_raw, _, initials = long
     if not low or long_low[-1].rstrip("s") in rules.sub_body_heads and low[-1] not in rules.sub_body_heads:
         return 0
     if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
-        initials = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
-        if raw[0].replace("&", "") == initials.upper():
+        acronym = raw[0].replace("&", "")
+        first = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
+        if len(acronym) > 1 and (acronym == first.upper() or (
+                acronym.startswith(first.upper()) and initials.upper().startswith(acronym))):
             return 1
-    if all(w in rules.org_common_words | rules.legal_suffixes for w in low):
-        return 0
-    if len(low) == 1 and low[0] in rules.org_heads:
-        return 2 if low[0] in (long_low[0], long_low[-1]) else 0
-    if all(w in rules.org_heads | rules.org_common_words for w in low):
+    if len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long_low[0]:
+        return 1  # "Texacos" for "Texaco Inc"
+    generic = rules.org_heads | rules.org_common_words | rules.legal_suffixes
+    if len(low) == 1 and low[0] in generic:
+        return 2 if low[0] in (long_low[0], long_low[-1]) and low[0] not in ("and", "of", "the") else 0
+    if all(w in generic for w in low):
         return 0
     if long_low[:len(low)] == low:
         return 1
+    if len(low) > 1 and long_low[-len(low):] == low:
+        return 2
     return 2 if len(low) == 1 and low[0] in long_low and len(low[0]) > 2 else 0
 
 
 def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
     """Wire copy drops apostrophes ("Pennzoils position", "Eastman Kodaks outstanding issues"): a word
     ending in s whose stem the document writes more often on its own is that stem's possessive; the
-    span ends there."""
-    for t in tokens(body[s:e], s):
+    span ends there. A leading country possessive ("Japans Ministry of ...") is context and goes."""
+    rules = load_rules()
+    toks = tokens(body[s:e], s)
+    for k, t in enumerate(toks):
         word = t.text
         if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or word.isupper() or not t.capitalised:
             continue
         stem = word[:-1]
+        if k == 0 and len(toks) > 1 and (stem.lower(),) in rules.countries:
+            return toks[1].start, e
+        if any(r.low in rules.legal_suffixes or r.low in rules.org_heads for r in toks[k + 1:]):
+            continue  # "Reuters Holdings Plc": the s belongs to a company name
         n_stem = len(re.findall(rf"(?<![\w'’]){re.escape(stem)}(?![\w'’])", body))
         n_word = len(re.findall(rf"(?<![\w'’]){re.escape(word)}(?![\w'’])", body))
-        if n_stem >= n_word or (stem.lower(),) in load_rules().countries:
+        if n_stem >= n_word or (stem.lower(),) in rules.countries:
             return s, t.end - 1
     return s, e
 
@@ -402,15 +503,20 @@ def _person_parts(name: str, rules: Rules) -> tuple[str | None, str, int]:
 TICKER = re.compile(r"[A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?")
 
 
-def _org_core(toks: list[Tok], rules: Rules) -> list[Tok]:
+def _org_core(toks: list[Tok], rules: Rules, keep_legal: bool = False) -> list[Tok]:
     """The identifying words of an organisation name: without a stock ticker after the legal form
     ("Fieldcrest Cannon Inc FLD", "NV Philips PGLO.AS"), the legal form itself (Inc, Corp, NV) and
     dangling function words."""
     toks = list(toks)
-    while len(toks) > 1 and TICKER.fullmatch(toks[-1].text) and (
+    for i in range(1, len(toks) - 1):
+        if toks[i].low in rules.legal_suffixes and toks[i + 1].low == "of":
+            toks = toks[:i + 1]  # "Dominion Textiles Inc of Canada": the place after the legal form
+            break
+    while len(toks) > 2 and TICKER.fullmatch(toks[-1].text) and (
             "." in toks[-1].text[1:] or toks[-2].low in rules.legal_suffixes):
         toks.pop()
-    while len(toks) > 1 and (toks[-1].low in rules.legal_suffixes or toks[-1].low in ("and", "of", "&", "the")):
+    while len(toks) > 1 and not keep_legal and (
+            toks[-1].low in rules.legal_suffixes or toks[-1].low in ("and", "of", "&", "the")):
         toks.pop()
     while len(toks) > 1 and toks[0].low in ("nv", "the"):
         toks.pop(0)
@@ -476,7 +582,7 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
     def drop(s: int, e: int, label: str, reason: str) -> None:
         dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
 
-    for s0, e0, label in ents:
+    for s0, e0, label in _legal_names(body, ents, rules):
         if label not in ("PERSON", "ORG"):
             continue
         span = _clean_span(body, s0, e0, rules, label)
@@ -484,9 +590,18 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
             drop(s0, e0, label, "generic words only")
             continue
         s, e = _unmarked_possessive(body, *span)
+        if label == "PERSON":
+            e = _with_particles(body, s, e, rules)
         surface = body[s:e]
         if not any(c.isupper() for c in surface) or not any(c.isalpha() for c in surface):
             drop(s, e, label, "not a name: no capital letter")
+            continue
+        if all(len(re.sub(r"\W", "", t.text)) <= 1 for t in tokens(surface)):
+            drop(s, e, label, "not a name: initials only")
+            continue
+        reason = _context_reason(body, s, e, rules)
+        if reason:
+            drop(s, e, label, reason)
             continue
         if _phrase(surface) in rules.countries:
             drop(s, e, label, "place: a country or demonym")
@@ -499,6 +614,11 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
             drop(s, e, label, "place: a toponym of the document")
             continue
         nxt = _next_words(body, e, 3)
+        one = _phrase(surface)
+        if nxt and nxt[0] in rules.instrument_nouns and len(one) == 1 and (
+                one[0] in rules.org_heads or one[0] in ("treasury", "government")):
+            drop(s, e, label, f"thing: a financial instrument ('{surface} {nxt[0]}')")
+            continue
         if alias is None and nxt and nxt[0] in rules.place_heads:
             drop(s, e, label, f"place: followed by '{nxt[0]}'")
             continue
@@ -525,6 +645,7 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
     _relabel_and_anchor(body, cands, rules)
     cands += _recover(body, cands, sents, sent_starts, place_spans, rules)
     _contexts(body, [c for c in cands if c.source == "recovered"], sents, rules)
+    _first_name_only(body, cands, rules)
     cands += _corefs(body, cands, sents, sent_starts, rules)
     cands.sort(key=lambda c: c.start)
     kept = _dedupe(cands)
@@ -705,6 +826,23 @@ def _corefs(body: str, cands: list[Cand], sents, sent_starts, rules: Rules) -> l
     return out
 
 
+def _first_name_only(body: str, cands: list[Cand], rules: Rules) -> None:
+    """A one-word person mention that is the first name of exactly one full name in the document, and
+    nobody's surname there ("Asher" after "Asher Edelman"), refers to that person."""
+    full: dict[str, set[str]] = {}
+    surnames = set()
+    for c in cands:
+        if c.label == "PERSON" and c.source == "ner":
+            parts = name_key(body[c.start:c.end]).split()
+            if len(parts) >= 2:
+                full.setdefault(parts[0], set()).add(body[c.start:c.end])
+                surnames.add(parts[-1])
+    for c in cands:
+        word = name_key(body[c.start:c.end])
+        if c.label == "PERSON" and " " not in word and word not in surnames and len(full.get(word, ())) == 1:
+            c.resolved_key = next(iter(full[word]))
+
+
 def _person_key(name: str, rules: Rules) -> str:
     _, surname, _ = _person_parts(name, rules)
     return translit_key(surname)
@@ -729,7 +867,7 @@ def _dedupe(cands: list[Cand]) -> list[Cand]:
 
 def _row(body: str, c: Cand, rules: Rules, doc_key: str | None = None) -> dict:
     surface = body[c.start:c.end]
-    name = c.resolved_key if c.source == "coref" else surface
+    name = c.resolved_key if c.source == "coref" or c.resolved_key else surface
     if c.source == "coref" and name is None:
         first = surname = None
         n = 0
