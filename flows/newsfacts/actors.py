@@ -56,6 +56,11 @@ class Rules:
     portfolio_titles: frozenset[str]
     naming_verbs: frozenset[str]
     org_breaks: frozenset[str]
+    state_bodies: frozenset[tuple[str, ...]]
+    party_names: frozenset[tuple[str, ...]]
+    party_context: frozenset[str]
+    sport_words: frozenset[str]
+    match_words: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
     max_title_len: int = field(default=6)
@@ -76,6 +81,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     special = dict(
         titles=titles,
         role_nouns=frozenset(_phrase(t) for t in raw["role_nouns"]),
+        state_bodies=frozenset(_phrase(t) for t in raw["state_bodies"]),
+        party_names=frozenset(_phrase(t) for t in raw["party_names"]),
         org_descriptors=frozenset(_phrase(t) for t in raw["org_descriptors"]),
         generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
         org_alias=org_alias,
@@ -288,7 +295,9 @@ def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> l
         if label != "ORG":
             out.append((s0, e0, label))
             continue
-        for piece in re.split(r"\s+(?:" + "|".join(sorted(rules.org_breaks)) + r")\s+", body[s0:e0]):
+        breaks = (r"\s+(?:" + "|".join(sorted(rules.org_breaks)) + r")\s+"  # "Co and Eberstadt Fleming Inc"
+                  r"|(?:(?<=Inc)|(?<=Corp)|(?<=Co)|(?<=Ltd)|(?<=Plc)|(?<=PLC))\.?,?\s+and\s+")
+        for piece in re.split(breaks, body[s0:e0]):
             k = body.index(piece, s0)
             out.append((k, k + len(piece), label))
             s0 = k + len(piece)
@@ -317,6 +326,51 @@ def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> l
         e = max([e] + [x[1] for x in people])
         out = [x for x in out if x not in inside] + [(min([s] + [x[0] for x in people]), e, "ORG")]
     return sorted(out)
+
+
+def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
+               rules: Rules) -> list[tuple[int, int, str]]:
+    """Organisations NER gives a place or group label: "the Canadian government" (NORP + a state body),
+    parties in political sentences ("Labour", "the Conservatives"), clubs named by their city in
+    sports copy ("Liverpool beat Fulham")."""
+    out = []
+    low_body = body.lower()
+    sporty = sum(1 for w in rules.sport_words if re.search(rf"\b{re.escape(w)}\b", low_body)) >= 2
+    for s0, e0, label in ents:
+        if label not in ("NORP", "GPE"):
+            continue
+        body_end = _state_body_end(body, e0, rules)
+        if body_end:
+            out.append((s0, body_end, "ORG"))
+            continue
+        sent = next(((a, b) for a, b in sents if a <= s0 < b), (0, len(body)))
+        sent_text = body[sent[0]:sent[1]]
+        sent_words = set(_phrase(sent_text))
+        party = label == "NORP" and _phrase(body[s0:e0]) in rules.party_names and bool(sent_words & rules.party_context)
+        if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
+            out.append((s0, e0, "ORG"))
+    return out
+
+
+def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
+    """A place in a match sentence (a score, "2-1") or with a match word right before or after it,
+    not after a locative preposition."""
+    after, before = _phrase(body[e:e + 12])[:1], _phrase(body[max(0, s - 10):s])[-1:]
+    if before and before[0] in ("in", "at", "from", "near", "to", "of"):
+        return False  # "in London": a place
+    return bool(re.search(r"\b\d{1,2}-\d{1,2}\b", sentence)) or any(
+        w[0] in rules.match_words for w in (after, before) if w)
+
+
+def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
+    """End of "government" in "Canadian government", "agency" in "French export credit agency"."""
+    m = re.match(r"(?:\s+[a-z][a-z-]*){0,2}\s+[A-Za-z][a-z-]*", body[end:end + 50])
+    words = tokens(m.group(), end) if m else []
+    for n in range(len(words), 0, -1):
+        if any(tuple(t.low for t in words[k:n]) in rules.state_bodies for k in (n - 1, n - 2) if k >= 0) and (
+                all(not t.capitalised for t in words) or len(words) == 1):
+            return words[n - 1].end
+    return None
 
 
 def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
@@ -356,20 +410,20 @@ def _with_particles(body: str, s: int, e: int, rules: Rules) -> int:
 
 
 def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int] | None:
-    """Organisation spans keep their words; only leading generic words, a country before a
-    country-bound body, a leading possessive country ("Russia's") and a trailing possessive go."""
+    """Organisation spans keep their words ("U.K. Government" is keyed government@GB by org_key); only
+    leading generic words, a leading possessive country ("Russia's") and a trailing possessive go.
+    A capitalised adjective opening a company name stays ("First Boston Corp", "New York Stock Exchange")."""
+    named = toks[-1].low in rules.legal_suffixes or toks[-1].bare in rules.org_heads
+
     def generic(t: Tok, nxt: Tok | None) -> bool:
-        if t.low == "new" and nxt is not None and nxt.capitalised and _adjacent(body, t, nxt.start):
-            return False  # "New York Stock Exchange", "New Jersey Hospital Association"
+        if nxt is not None and t.capitalised and nxt.capitalised and _adjacent(body, t, nxt.start) and (
+                t.low == "new" or (named and t.low not in rules.function_words)):
+            return False
         return t.low in rules.generic_words or t.low in rules.honorifics
     while toks and generic(toks[0], toks[1] if len(toks) > 1 else None):
         toks = toks[1:]
     if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
         toks = toks[1:]
-    elif len(toks) > 1 and _phrase(toks[0].text) in rules.countries:
-        rest = re.sub(r"^the ", "", name_key(body[toks[1].start:toks[-1].end]))
-        if rest in rules.generic_orgs or rest in rules.org_alias:
-            toks = toks[1:]
     if not toks:
         return None
     s, e = toks[0].start, toks[-1].end
@@ -527,8 +581,10 @@ def org_key(name: str, country: str | None, rules: Rules) -> str:
     """Key of an organisation: its short-form canonical name without legal form or ticker;
     country-bound bodies carry the country."""
     toks = tokens(name)
-    if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
-        name = name[toks[1].start:]
+    if len(toks) > 1 and (toks[0].bare,) in rules.countries:
+        rest = name_key(name[toks[1].start:])
+        if toks[0].possessive or rest in rules.generic_orgs:  # "Zambian government" = government@ZM
+            name, country = name[toks[1].start:], country or rules.countries[(toks[0].bare,)]
     key = re.sub(r"^the ", "", name_key(name))
     if key not in rules.org_alias:
         core = _org_core(tokens(name), rules)
@@ -582,7 +638,8 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
     def drop(s: int, e: int, label: str, reason: str) -> None:
         dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
 
-    for s0, e0, label in _legal_names(body, ents, rules):
+    metonyms = _metonyms(body, ents, sents, rules)
+    for s0, e0, label in _legal_names(body, ents, rules) + metonyms:
         if label not in ("PERSON", "ORG"):
             continue
         span = _clean_span(body, s0, e0, rules, label)
@@ -610,7 +667,7 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
             drop(s, e, label, "generic word")
             continue
         alias = rules.org_alias.get(re.sub(r"^the ", "", name_key(surface)))
-        if alias is None and place_spans and _covered(place_spans, s, e):
+        if alias is None and place_spans and _covered(place_spans, s, e) and (s0, e0, label) not in metonyms:
             drop(s, e, label, "place: a toponym of the document")
             continue
         nxt = _next_words(body, e, 3)
