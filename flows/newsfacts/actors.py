@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ translit_key = lru_cache(maxsize=1 << 17)(names.translit_key)
 RULES_PATH = Path(__file__).with_name("rules") / "actors.toml"
 TOKEN = re.compile(r"\w[\w.'’\-]*")
 POSSESSIVE = re.compile(r"['’]s?$")
+WORD = re.compile(r"[\w-]+(?:['’]\w+)*")
 NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 
 
@@ -63,6 +65,8 @@ class Rules:
     match_words: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
+    # words that identify no organisation on their own (heads, common name words, legal forms)
+    org_generic: frozenset[str] = frozenset()
     max_title_len: int = field(default=6)
 
 
@@ -91,7 +95,8 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     )
     # every other field is a plain word list of the same name
     words = {f.name: frozenset(raw[f.name]) for f in fields(Rules) if f.name not in special and f.name in raw}
-    return Rules(**special, **words)
+    org_generic = words["org_heads"] | words["org_common_words"] | words["legal_suffixes"]
+    return Rules(**special, **words, org_generic=org_generic)
 
 
 @dataclass
@@ -334,8 +339,9 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
     parties in political sentences ("Labour", "the Conservatives"), clubs named by their city in
     sports copy ("Liverpool beat Fulham")."""
     out = []
-    low_body = body.lower()
-    sporty = sum(1 for w in rules.sport_words if re.search(rf"\b{re.escape(w)}\b", low_body)) >= 2
+    if not any(label in ("NORP", "GPE") for _, _, label in ents):
+        return out
+    sporty = len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 2
     for s0, e0, label in ents:
         if label not in ("NORP", "GPE"):
             continue
@@ -376,9 +382,10 @@ def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
 def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
     """Why the words around a span say it is not an actor: a unit, a portfolio inside a title, a
     product named by "called", a word of a committee's name."""
-    before = [t.low for t in tokens(body[max(0, s - 60):s])]
+    raw = tokens(body[max(0, s - 40):s])
+    before = [t.low for t in raw]
     words = _phrase(body[s:e])
-    nxt = tokens(body[e:e + 30])
+    nxt = tokens(body[e:e + 20])
     if (before and before[-1] in rules.unit_words) or words in {(u,) for u in rules.unit_names}:
         return "thing: a unit"
     if len(words) == 1:
@@ -389,7 +396,6 @@ def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
         if nxt and nxt[0].low in rules.sub_body_heads and not nxt[0].capitalised \
                 and not body[e:e + nxt[0].start].strip():
             return f"title fragment: part of '{body[s:e]} {nxt[0].text}'"
-    raw = tokens(body[max(0, s - 60):s])
     if len(raw) >= 2 and before[-1] in rules.naming_verbs:
         noun = raw[-2].text
         if noun.isalpha() and noun.islower() and noun not in rules.function_words and noun not in rules.org_heads \
@@ -445,8 +451,9 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
     info = {}
     for c in orgs:
         name = re.sub(r"^(?:[Tt]he)\s+", "", body[c.start:c.end])
-        core = _org_core(tokens(name), rules)
-        initials = "".join(t.text[0] for t in _org_core(tokens(name), rules, keep_legal=True)
+        toks = tokens(name)
+        core = _org_core(toks, rules)
+        initials = "".join(t.text[0] for t in _org_core(toks, rules, keep_legal=True)
                            if t.capitalised and t.low not in ("and", "of", "the", "for"))
         info[id(c)] = ([t.low for t in core], [t.text for t in core], org_key(name, c.ctx.country, rules), initials)
     keys: dict[int, str] = {}
@@ -490,7 +497,7 @@ def _abbreviates(low: list[str], raw: list[str], long: tuple, rules: Rules) -> i
             return 1
     if len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long_low[0]:
         return 1  # "Texacos" for "Texaco Inc"
-    generic = rules.org_heads | rules.org_common_words | rules.legal_suffixes
+    generic = rules.org_generic
     if len(low) == 1 and low[0] in generic:
         return 2 if low[0] in (long_low[0], long_low[-1]) and low[0] not in ("and", "of", "the") else 0
     if all(w in generic for w in low):
@@ -500,6 +507,12 @@ def _abbreviates(low: list[str], raw: list[str], long: tuple, rules: Rules) -> i
     if len(low) > 1 and long_low[-len(low):] == low:
         return 2
     return 2 if len(low) == 1 and low[0] in long_low and len(low[0]) > 2 else 0
+
+
+@lru_cache(maxsize=4)
+def _word_counts(body: str) -> Counter:
+    """How often each word is written in a body (counted once per document, not per candidate)."""
+    return Counter(m.group() for m in WORD.finditer(body))
 
 
 def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
@@ -517,9 +530,8 @@ def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
             return toks[1].start, e
         if any(r.low in rules.legal_suffixes or r.low in rules.org_heads for r in toks[k + 1:]):
             continue  # "Reuters Holdings Plc": the s belongs to a company name
-        n_stem = len(re.findall(rf"(?<![\w'’]){re.escape(stem)}(?![\w'’])", body))
-        n_word = len(re.findall(rf"(?<![\w'’]){re.escape(word)}(?![\w'’])", body))
-        if n_stem >= n_word or (stem.lower(),) in rules.countries:
+        counts = _word_counts(body)
+        if counts[stem] >= counts[word] or (stem.lower(),) in rules.countries:
             return s, t.end - 1
     return s, e
 
