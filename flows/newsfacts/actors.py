@@ -341,7 +341,7 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
     out = []
     if not any(label in ("NORP", "GPE") for _, _, label in ents):
         return out
-    sporty = len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 2
+    sporty = _sporty(body, rules)
     for s0, e0, label in ents:
         if label not in ("NORP", "GPE"):
             continue
@@ -356,6 +356,17 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
         if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
             out.append((s0, e0, "ORG"))
     return out
+
+
+def _sporty(body: str, rules: Rules) -> bool:
+    """The document talks sport: two or more sport words ("match", "league", "coach", ...)."""
+    return len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 2
+
+
+def _starts_an_org(surface: str, org_names: set[str]) -> bool:
+    """A place name NER calls ORG is the short form of an organisation of the document that starts with
+    it ("Burlington" for "Burlington Industries Inc", "Hanover" for "Hanover Insurance Co")."""
+    return any(name.startswith(surface + " ") for name in org_names)
 
 
 def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
@@ -651,7 +662,10 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
         dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
 
     metonyms = _metonyms(body, ents, sents, rules)
-    for s0, e0, label in _legal_names(body, ents, rules) + metonyms:
+    spans = _legal_names(body, ents, rules)
+    org_names = {body[a:b] for a, b, lab in spans if lab == "ORG" and " " in body[a:b].strip()}
+    sporty = _sporty(body, rules)
+    for s0, e0, label in spans + metonyms:
         if label not in ("PERSON", "ORG"):
             continue
         span = _clean_span(body, s0, e0, rules, label)
@@ -679,7 +693,8 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
             drop(s, e, label, "generic word")
             continue
         alias = rules.org_alias.get(re.sub(r"^the ", "", name_key(surface)))
-        if alias is None and place_spans and _covered(place_spans, s, e) and (s0, e0, label) not in metonyms:
+        if alias is None and place_spans and _covered(place_spans, s, e) and (s0, e0, label) not in metonyms \
+                and not (label == "ORG" and (sporty or _starts_an_org(surface, org_names))):
             drop(s, e, label, "place: a toponym of the document")
             continue
         nxt = _next_words(body, e, 3)
