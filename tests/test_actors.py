@@ -217,7 +217,7 @@ def test_acronyms_and_short_forms_link_to_the_full_name_in_the_document():
 
 def test_metonymy_parties_state_bodies_and_clubs():
     body = ("Labour MPs voted against the bill. The payout needs Canadian government approval.\n"
-            "In the league match Liverpool beat Fulham 2-1 at home. The season goes on. "
+            "In the league match Liverpool beat Fulham 2-1 at home. The coach praised the striker. "
             "Fans flew in from London.")
     spans = [("NORP", "Labour"), ("NORP", "Canadian"), ("GPE", "Liverpool"), ("GPE", "Fulham"), ("GPE", "London")]
     places = [(body.index(w), body.index(w) + len(w)) for w in ("Liverpool", "Fulham", "London")]
@@ -234,3 +234,15 @@ def test_namesakes_stay_apart():
                             ("PERSON", "Betty Ford")])
     keys = {r["surface"]: r["actor_key"] for r in rows}
     assert len({keys["Nick Saban"], keys["Terry Saban"], keys["Gerald Ford"], keys["Betty Ford"]}) == 4
+
+
+def test_metonymy_needs_its_context():
+    """No sports copy, no club; a surname the document writes in full stays a person beside its company."""
+    body = ("Russia won approval for the deal. In the final season of talks, China faces a penalty. "
+            "Donald Trump spoke. The Trump Organization said Trump would sell.")
+    spans = [("GPE", "Russia"), ("GPE", "China"), ("PERSON", "Donald Trump"), ("ORG", "Trump Organization"),
+             ("PERSON", "Trump", 2)]
+    places = [(body.index(w), body.index(w) + len(w)) for w in ("Russia", "China")]
+    rows = {r["surface"]: r for r in _mentions(body, spans, places)}
+    assert "Russia" not in rows and "China" not in rows
+    assert rows["Trump"]["label"] == "PERSON" and rows["Trump"]["actor_key"] != rows["Trump Organization"]["actor_key"]

@@ -359,8 +359,8 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
 
 
 def _sporty(body: str, rules: Rules) -> bool:
-    """The document talks sport: two or more sport words ("match", "league", "coach", ...)."""
-    return len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 2
+    """The document talks sport: three or more distinct sport words ("match", "league", "coach", ...)."""
+    return len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 3
 
 
 def _starts_an_org(surface: str, org_names: set[str]) -> bool:
@@ -457,8 +457,7 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
     Ambiguous short forms (two longer names fit) keep their own key; a longer name that is a part of
     the shorter one ("Senate Budget Committee" for "Senate") is not linked. An unanchored one-word
     PERSON that links to an organisation becomes that organisation."""
-    orgs = [c for c in cands if c.source != "coref" and (
-        c.label == "ORG" or (c.label == "PERSON" and not (c.ctx.title or c.ctx.honorific)))]
+    orgs = [c for c in cands if c.source != "coref" and (c.label == "ORG" or _maybe_org(body, c))]
     info = {}
     for c in orgs:
         name = re.sub(r"^(?:[Tt]he)\s+", "", body[c.start:c.end])
@@ -491,6 +490,14 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
         elif a.label == "PERSON" and any(info[id(b)][2] == own for b in longer):
             a.label = "ORG"
     return keys
+
+
+def _maybe_org(body: str, c: Cand) -> bool:
+    """A PERSON mention that may be an organisation's name: no title or honorific, and a one-word one not
+    supported by a full name of the document ("Trump" next to "Donald Trump" stays a person)."""
+    if c.ctx.title or c.ctx.honorific:
+        return False
+    return len(tokens(body[c.start:c.end])) > 1 or not c.anchored
 
 
 def _abbreviates(low: list[str], raw: list[str], long: tuple, rules: Rules) -> int:
