@@ -216,14 +216,16 @@ def test_acronyms_and_short_forms_link_to_the_full_name_in_the_document():
 
 
 def test_metonymy_parties_state_bodies_and_clubs():
-    body = ("Labour MPs voted against the bill. The payout needs Canadian government approval.\n"
+    body = ("Labour MPs voted against the bill. The U.K. Government agreed; the Russian military did not.\n"
             "In the league match Liverpool beat Fulham 2-1 at home. The coach praised the striker. "
             "Fans flew in from London.")
-    spans = [("NORP", "Labour"), ("NORP", "Canadian"), ("GPE", "Liverpool"), ("GPE", "Fulham"), ("GPE", "London")]
+    spans = [("NORP", "Labour"), ("GPE", "U.K."), ("NORP", "Russian"), ("GPE", "Liverpool"), ("GPE", "Fulham"),
+             ("GPE", "London")]
     places = [(body.index(w), body.index(w) + len(w)) for w in ("Liverpool", "Fulham", "London")]
     rows = {r["surface"]: r for r in _mentions(body, spans, places)}
     assert rows["Labour"]["actor_key"] == "labour party" and rows["Labour"]["label"] == "ORG"
-    assert rows["Canadian government"]["actor_key"] == "government@ca"
+    assert rows["U.K. Government"]["actor_key"] == "government@gb"
+    assert "Russian military" not in rows  # a lower-case description, not a name
     assert rows["Liverpool"]["label"] == rows["Fulham"]["label"] == "ORG"
     assert "London" not in rows
 

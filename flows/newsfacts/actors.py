@@ -290,6 +290,12 @@ LEGAL_NAME = re.compile(
     rf"{_W}(?:(?:,\s+{_W})+|(?:\s+{_W})*)(?:,?\s+(?:and|&)\s+{_W})?(?:,?\s+(?:(?:and|&)\s+)?{_LEGAL})+")
 
 
+# A partnership named by its partners' surnames ("Welsh, Carson, Anderson and Stowe"): one-word names
+# joined by commas and a final "and"; taken as one organisation only when NER calls exactly one part an
+# organisation (a list of companies has several, a list of people none).
+PARTNERS = re.compile(r"[A-Z][a-z]+(?:,\s+[A-Z][a-z]+){2,},?\s+(?:and|&)\s+[A-Z][a-z]+\b")
+
+
 def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> list[tuple[int, int, str]]:
     """A pattern layer over NER: names ending in a legal form ("Dillon, Read and Co Inc", "American
     Telephone and Telegraph Co") are organisations. Where NER split such a name at "and" or a comma,
@@ -330,12 +336,16 @@ def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> l
             continue
         e = max([e] + [x[1] for x in people])
         out = [x for x in out if x not in inside] + [(min([s] + [x[0] for x in people]), e, "ORG")]
+    for m in PARTNERS.finditer(body):
+        inside = [x for x in out if x[0] < m.end() and m.start() < x[1]]
+        if sum(x[2] == "ORG" for x in inside) == 1 and all(m.start() <= x[0] and x[1] <= m.end() + 1 for x in inside):
+            out = [x for x in out if x not in inside] + [(m.start(), m.end(), "ORG")]
     return sorted(out)
 
 
 def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
                rules: Rules) -> list[tuple[int, int, str]]:
-    """Organisations NER gives a place or group label: "the Canadian government" (NORP + a state body),
+    """Organisations NER gives a place or group label: "the U.K. Government" (NORP/GPE + a state body),
     parties in political sentences ("Labour", "the Conservatives"), clubs named by their city in
     sports copy ("Liverpool beat Fulham")."""
     out = []
@@ -380,12 +390,15 @@ def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
 
 
 def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
-    """End of "government" in "Canadian government", "agency" in "French export credit agency"."""
-    m = re.match(r"(?:\s+[a-z][a-z-]*){0,2}\s+[A-Za-z][a-z-]*", body[end:end + 50])
-    words = tokens(m.group(), end) if m else []
-    for n in range(len(words), 0, -1):
-        if any(tuple(t.low for t in words[k:n]) in rules.state_bodies for k in (n - 1, n - 2) if k >= 0) and (
-                all(not t.capitalised for t in words) or len(words) == 1):
+    """End of "Government" in "U.K. Government", "Army" in "British Army": a capitalised state body
+    right after a nationality or country is a name. Written in lower case ("the Russian military",
+    "Canadian government approval") it is a description, not a name, and is left alone."""
+    m = re.match(r"\s+([A-Z][a-z]+)(?:\s+([A-Z][a-z]+))?", body[end:end + 40])
+    if not m:
+        return None
+    words = tokens(m.group(), end)
+    for n in (2, 1):
+        if len(words) >= n and tuple(t.low for t in words[:n]) in rules.state_bodies:
             return words[n - 1].end
     return None
 
@@ -611,10 +624,11 @@ def org_key(name: str, country: str | None, rules: Rules) -> str:
     """Key of an organisation: its short-form canonical name without legal form or ticker;
     country-bound bodies carry the country."""
     toks = tokens(name)
-    if len(toks) > 1 and (toks[0].bare,) in rules.countries:
+    word = (toks[0].bare,) if toks and (toks[0].bare,) in rules.countries else _phrase(toks[0].text) if toks else ()
+    if len(toks) > 1 and word in rules.countries:
         rest = name_key(name[toks[1].start:])
-        if toks[0].possessive or rest in rules.generic_orgs:  # "Zambian government" = government@ZM
-            name, country = name[toks[1].start:], country or rules.countries[(toks[0].bare,)]
+        if toks[0].possessive or rest in rules.generic_orgs:  # "U.K. Government" = government@GB
+            name, country = name[toks[1].start:], country or rules.countries[word]
     key = re.sub(r"^the ", "", name_key(name))
     if key not in rules.org_alias:
         core = _org_core(tokens(name), rules)
