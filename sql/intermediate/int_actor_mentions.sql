@@ -5,7 +5,7 @@
 -- a local office ("Governor", "regional administration head") without a country word takes the
 -- country of the nearest place named in the same sentence.
 with mentions as (
-    select * from actor_mentions where drop_reason is null
+    select * exclude (drop_reason) from actor_mentions where drop_reason is null
 ),
 
 location_mentions as (
