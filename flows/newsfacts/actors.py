@@ -309,6 +309,8 @@ def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> l
         breaks = (r"\s+(?:" + "|".join(sorted(rules.org_breaks)) + r")\s+"  # "Co and Eberstadt Fleming Inc"
                   r"|(?:(?<=Inc)|(?<=Corp)|(?<=Co)|(?<=Ltd)|(?<=Plc)|(?<=PLC))\.?,?\s+and\s+")
         for piece in re.split(breaks, body[s0:e0]):
+            if not piece.strip():
+                continue
             k = body.index(piece, s0)
             out.append((k, k + len(piece), label))
             s0 = k + len(piece)
@@ -443,6 +445,8 @@ def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int]
     """Organisation spans keep their words ("U.K. Government" is keyed government@GB by org_key); only
     leading generic words, a leading possessive country ("Russia's") and a trailing possessive go.
     A capitalised adjective opening a company name stays ("First Boston Corp", "New York Stock Exchange")."""
+    if not toks:
+        return None
     named = toks[-1].low in rules.legal_suffixes or toks[-1].bare in rules.org_heads
 
     def generic(t: Tok, nxt: Tok | None) -> bool:
