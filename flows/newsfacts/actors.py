@@ -372,7 +372,13 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
 
 def _sporty(body: str, rules: Rules) -> bool:
     """The document talks sport: three or more distinct sport words ("match", "league", "coach", ...)."""
-    return len(rules.sport_words.intersection(_word_counts(body.lower()))) >= 3
+    return len(set(_word_regex(rules.sport_words).findall(body.lower()))) >= 3
+
+
+@lru_cache(maxsize=16)
+def _word_regex(words: frozenset[str]) -> re.Pattern:
+    """One compiled alternation of whole words (longest first), built once per word list."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
 
 
 def _starts_an_org(surface: str, org_names: set[str]) -> bool:
@@ -430,15 +436,19 @@ def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4)
+def _particles_regex(particles: frozenset[str]) -> re.Pattern:
+    return re.compile(r"(?:\s+(?:" + "|".join(sorted(particles)) + r"))+\s+[A-Z][\w'’-]*")
+
+
 def _with_particles(body: str, s: int, e: int, rules: Rules) -> int:
     """End of a person name carried over lower-case particles ("Cor van" + "der Klugt")."""
     toks = tokens(body[s:e], s)
     while len(toks) > 1 and toks[-1].low in rules.name_particles:
         toks = toks[:-1]
     end = toks[-1].end if toks else e
-    particles = "|".join(sorted(rules.name_particles))
-    m = re.match(rf"(?:\s+(?:{particles}))+\s+[A-Z][\w'’-]*", body[end:end + 60])
-    return end + m.end() if m else e
+    m = _particles_regex(rules.name_particles).match(body, end, end + 60)
+    return m.end() if m else e
 
 
 def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int] | None:
@@ -475,38 +485,58 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
     the shorter one ("Senate Budget Committee" for "Senate") is not linked. An unanchored one-word
     PERSON that links to an organisation becomes that organisation."""
     orgs = [c for c in cands if c.source != "coref" and (c.label == "ORG" or _maybe_org(body, c))]
-    info = {}
+    # one entry per distinct (name, label, country): mentions repeat, the comparison is over names
+    groups: dict[tuple, list[Cand]] = {}
     for c in orgs:
-        name = re.sub(r"^(?:[Tt]he)\s+", "", body[c.start:c.end])
+        groups.setdefault((body[c.start:c.end], c.label, c.ctx.country), []).append(c)
+    entries = []
+    for (text, label, country), members in groups.items():
+        name = re.sub(r"^(?:[Tt]he)\s+", "", text)
         toks = tokens(name)
         core = _org_core(toks, rules)
         initials = "".join(t.text[0] for t in _org_core(toks, rules, keep_legal=True)
                            if t.capitalised and t.low not in ("and", "of", "the", "for"))
-        info[id(c)] = ([t.low for t in core], [t.text for t in core], org_key(name, c.ctx.country, rules), initials)
-    keys: dict[int, str] = {}
-    order = sorted(orgs, key=lambda c: -len(info[id(c)][0]))
-    for a in order:
-        if info[id(a)][2] in rules.org_alias.values():
+        entries.append(_OrgName([t.low for t in core], [t.text for t in core], org_key(name, country, rules),
+                                initials, label, members))
+    entries.sort(key=lambda x: -len(x.low))
+    aliases = set(rules.org_alias.values())
+    for a in entries:
+        if a.own in aliases:
             continue
-        low, raw, own, _ = info[id(a)]
-        if a.label == "PERSON" and len(low) > 1:  # a full person name only becomes an organisation it equals
-            longer = [b for b in orgs if b.label == "ORG" and info[id(b)][0] == low]
+        if a.label == "PERSON" and len(a.low) > 1:  # a full person name only becomes an organisation it equals
+            longer = [b for b in entries if b.label == "ORG" and b.low == a.low]
         else:
-            longer = [b for b in orgs if b is not a and b.label == "ORG" and (
-                len(info[id(b)][0]) > len(low) or (len(info[id(b)][0]) == len(low) and (
-                    a.label == "PERSON" or info[id(b)][0] != low)))]
+            longer = [b for b in entries if b is not a and b.label == "ORG" and (
+                len(b.low) > len(a.low) or (len(b.low) == len(a.low) and (a.label == "PERSON" or b.low != a.low)))]
         for tier in (1, 2):  # acronym or prefix first; the one distinctive (or head) word only if none fits
-            fits = {keys.get(id(b), info[id(b)][2]) for b in longer
-                    if _abbreviates(low, raw, info[id(b)], rules) == tier}
-            fits.discard(own)
+            fits = {b.key or b.own for b in longer if _abbreviates(a.low, a.raw, b, rules) == tier}
+            fits.discard(a.own)
             if fits:
                 break
         if len(fits) == 1:
-            keys[id(a)] = fits.pop()
+            a.key = fits.pop()
+        if a.key or (a.label == "PERSON" and any(b.own == a.own for b in longer)):
             a.label = "ORG"
-        elif a.label == "PERSON" and any(info[id(b)][2] == own for b in longer):
-            a.label = "ORG"
+    keys: dict[int, str] = {}
+    for a in entries:
+        for c in a.members:
+            c.label = a.label
+            if a.key:
+                keys[id(c)] = a.key
     return keys
+
+
+@dataclass
+class _OrgName:
+    """A distinct organisation name of a document: core words, own key, initials, and its mentions."""
+
+    low: list[str]
+    raw: list[str]
+    own: str
+    initials: str
+    label: str
+    members: list[Cand]
+    key: str | None = None
 
 
 def _maybe_org(body: str, c: Cand) -> bool:
@@ -517,11 +547,11 @@ def _maybe_org(body: str, c: Cand) -> bool:
     return len(tokens(body[c.start:c.end])) > 1 or not c.anchored
 
 
-def _abbreviates(low: list[str], raw: list[str], long: tuple, rules: Rules) -> int:
+def _abbreviates(low: list[str], raw: list[str], long: _OrgName, rules: Rules) -> int:
     """1 when the short name (its core words) is an acronym, a prefix or an unmarked possessive of the
     long one; 2 when it is the long one's tail ("Bache Securities"), its distinctive word or its
     first/last head word ("the Bank" for "Bank of France"); else 0."""
-    long_low, long_raw, _, initials = long
+    long_low, long_raw, initials = long.low, long.raw, long.initials
     if not low or long_low[-1].rstrip("s") in rules.sub_body_heads and low[-1] not in rules.sub_body_heads:
         return 0
     if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
