@@ -21,7 +21,7 @@ from newsfacts import actors, warehouse
 ROOT = Path(__file__).resolve().parents[1]
 SQL = ROOT / "sql"
 ALIAS_CASES = ROOT / "tests" / "data" / "alias_cases.json"
-ACTOR_MODELS = ("int_actor_", "dim_actor", "fact_actor_", "actor_counts", "location_counts")
+ACTOR_MODELS = ("int_actor_", "dim_actor", "fact_actor_", "dropped_actor_", "actor_counts", "location_counts")
 
 
 def load_df(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
@@ -68,7 +68,9 @@ def _case_actor_ids(case: dict) -> tuple[str | None, str | None]:
                 for m in [re.search(re.escape(surface), body)] if m]
         sents = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", body)]
         docs.append({"doc_id": doc_id, "body": body, "story_id": doc_id})
-        mentions += [{"doc_id": doc_id, **a} for a in actors.find_actor_mentions(body, ents, sents, [])]
+        places = [(m.start(), m.end()) for surface in case.get(f"places_{side}", [])
+                  for m in re.finditer(re.escape(surface), body)]  # what the toponym finder would pass
+        mentions += [{"doc_id": doc_id, **a} for a in actors.find_actor_mentions(body, ents, sents, places)]
     load_df(con, "documents", docs)
     load_df(con, "sentences", [{"doc_id": d["doc_id"], "sentence_idx": 0, "paragraph_idx": 0, "start_char": 0,
                                 "end_char": len(d["body"])} for d in docs])

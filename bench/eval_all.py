@@ -3,12 +3,14 @@
 1. the seeds gold (a real pipeline run on seeds/ into a scratch warehouse, scored by the shared scorer);
 2. article-body extraction on the 181 benchmark pages (newsfacts vs trafilatura alone);
 3. toponym resolution on LGL (given spans, and end to end);
-4. actor alias folding on tests/data/alias_cases.json.
+4. actors on the shared development set Reuters-128 beside plain spaCy NER (shared scorer), and actor
+   alias folding on tests/data/alias_cases.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,11 @@ def main() -> int:
                          str(shared / "data/article-extraction-benchmark")]) != 0
     failures += section("LGL toponym resolution", [py, "bench/eval_lgl.py", "--lgl",
                                                    str(shared / "data/lgl/lgl.xml")]) != 0
+    # the scorer runs newsfacts with a fresh Prefect home: its first ephemeral start can pass the 20 s default
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    failures += section("actors on Reuters-128 (development set: in-sample) beside plain spaCy NER",
+                        [py, str(shared / "tools/score_actors.py"), str(shared / "data/reuters-128/reuters-128.jsonl"),
+                         "--baseline-spacy", "--examples", "0"]) != 0
     failures += section("actor alias cases", [py, "bench/eval_actors.py"]) != 0
     failures += section("robustness: bad inputs, fuzz cases, faults", [py, "bench/eval_robustness.py"]) != 0
     print(f"\n{failures} evaluation step(s) failed" if failures else "\nall evaluation steps ran")

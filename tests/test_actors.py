@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import duckdb
-from newsfacts.actors import find_actor_mentions
+from newsfacts.actors import find_actor_candidates, find_actor_mentions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,3 +152,120 @@ def test_alias_cases_floor():
     r = _bench().alias_eval()
     assert r["precision"] == 1.0
     assert r["recall"] >= 0.92
+
+
+def _candidates(body: str, spans, places=()):
+    sents = [(m.start(), m.end()) for m in re.finditer(r"[^.\n]+[.\n]?", body)]
+    return find_actor_candidates(body, _ents(body, spans), sents, list(places))
+
+
+def test_dropped_candidates_carry_a_reason():
+    body = ("Troops shelled Kharkiv. The Oreshnik missile flew. Under Secretary of Commerce Bruce Smart spoke. "
+            "It was 91 degrees Kelvin. Bonds rose against Treasury notes.")
+    rows = _candidates(body, [("PERSON", "Kharkiv"), ("ORG", "Oreshnik"), ("ORG", "Commerce"),
+                              ("PERSON", "Bruce Smart"), ("PERSON", "Kelvin"), ("ORG", "Treasury")],
+                       places=[(body.index("Kharkiv"), body.index("Kharkiv") + 7)])
+    reasons = {r["surface"]: r["drop_reason"] for r in rows}
+    assert reasons["Bruce Smart"] is None
+    assert reasons["Kharkiv"].startswith("place")
+    assert reasons["Oreshnik"].startswith("thing")
+    assert reasons["Commerce"].startswith("title fragment")
+    assert reasons["Kelvin"] == "thing: a unit"
+    assert reasons["Treasury"].startswith("thing: a financial instrument")
+    assert {r["surface"] for r in find_actor_mentions(body, _ents(body, [("PERSON", "Bruce Smart")]), [], [])} \
+        == {"Bruce Smart"}
+
+
+def test_organisation_extents_keep_demonyms_places_and_new():
+    body = ("British Airways and US Airways cut fares. The New York Stock Exchange opened. "
+            "Mousavi spoke to the British Broadcasting Corporation. "
+            "An audit went to the Georgia Public Service Commission. First Boston Corp led it.")
+    spans = [("ORG", "British Airways"), ("ORG", "US Airways"), ("ORG", "New York Stock Exchange"),
+             ("ORG", "British Broadcasting Corporation"), ("ORG", "Georgia Public Service Commission"),
+             ("ORG", "First Boston Corp")]
+    got = {r["surface"] for r in _mentions(body, spans)}
+    assert {"British Airways", "US Airways", "New York Stock Exchange", "British Broadcasting Corporation",
+            "Georgia Public Service Commission", "First Boston Corp"} <= got
+
+
+def test_unmarked_possessives_do_not_make_new_actors():
+    body = ("Pennzoil Co sued Texaco. Two courts upheld Pennzoils position. "
+            "Eastman Kodak Co sold notes. Eastman Kodaks outstanding issues are rated AAA.")
+    rows = _mentions(body, [("ORG", "Pennzoil Co"), ("ORG", "Texaco"), ("ORG", "Pennzoils"),
+                            ("ORG", "Eastman Kodak Co"), ("PERSON", "Eastman Kodaks")])
+    surfaces = [r["surface"] for r in rows]
+    assert "Pennzoils" not in surfaces and "Eastman Kodaks" not in surfaces
+    keys = {r["surface"]: (r["actor_key"], r["label"]) for r in rows}
+    assert keys["Pennzoil"] == keys["Pennzoil Co"] == ("pennzoil", "ORG")
+    assert keys["Eastman Kodak"] == ("eastman kodak", "ORG")
+
+
+def test_acronyms_and_short_forms_link_to_the_full_name_in_the_document():
+    body = ("Shares rose on the New York Stock Exchange. NYSE officials said so. "
+            "Dillon, Read and Co Inc advised Dominion Textile Inc. Dominion said the Ministry of "
+            "International Trade and Industry (MITI) agreed. The Senate Budget Committee met; the Senate voted.")
+    spans = [("ORG", "New York Stock Exchange"), ("ORG", "NYSE"), ("ORG", "Dominion Textile Inc"),
+             ("ORG", "Dominion", 1), ("ORG", "Ministry of International Trade and Industry"), ("ORG", "MITI"),
+             ("ORG", "Senate Budget Committee"), ("ORG", "Senate", 1)]
+    rows = {r["surface"]: r["actor_key"] for r in _mentions(body, spans)}
+    assert rows["NYSE"] == rows["New York Stock Exchange"] == "new york stock exchange"
+    assert rows["Dominion"] == rows["Dominion Textile Inc"] == "dominion textile"
+    assert rows["MITI"] == rows["Ministry of International Trade and Industry"]
+    assert rows["Dillon, Read and Co Inc"] == "dillon read"  # the pattern layer: NER found nothing here
+    assert rows["Senate"] != rows["Senate Budget Committee"]  # a committee is part of the Senate, not it
+
+
+def test_metonymy_parties_state_bodies_and_clubs():
+    body = ("Labour MPs voted against the bill. The U.K. Government agreed; the Russian military did not.\n"
+            "In the league match Liverpool beat Fulham 2-1 at home. The coach praised the striker. "
+            "Fans flew in from London.")
+    spans = [("NORP", "Labour"), ("GPE", "U.K."), ("NORP", "Russian"), ("GPE", "Liverpool"), ("GPE", "Fulham"),
+             ("GPE", "London")]
+    places = [(body.index(w), body.index(w) + len(w)) for w in ("Liverpool", "Fulham", "London")]
+    rows = {r["surface"]: r for r in _mentions(body, spans, places)}
+    assert rows["Labour"]["actor_key"] == "labour party" and rows["Labour"]["label"] == "ORG"
+    assert rows["U.K. Government"]["actor_key"] == "government@gb"
+    assert "Russian military" not in rows  # a lower-case description, not a name
+    assert rows["Liverpool"]["label"] == rows["Fulham"]["label"] == "ORG"
+    assert "London" not in rows
+
+
+def test_namesakes_stay_apart():
+    body = "Nick Saban coached Alabama. His wife Terry Saban watched. Gerald Ford and Betty Ford met Ford."
+    rows = _mentions(body, [("PERSON", "Nick Saban"), ("PERSON", "Terry Saban"), ("PERSON", "Gerald Ford"),
+                            ("PERSON", "Betty Ford")])
+    keys = {r["surface"]: r["actor_key"] for r in rows}
+    assert len({keys["Nick Saban"], keys["Terry Saban"], keys["Gerald Ford"], keys["Betty Ford"]}) == 4
+
+
+def test_metonymy_needs_its_context():
+    """No sports copy, no club; a surname the document writes in full stays a person beside its company."""
+    body = ("Russia won approval for the deal. In the final season of talks, China faces a penalty. "
+            "Donald Trump spoke. The Trump Organization said Trump would sell.")
+    spans = [("GPE", "Russia"), ("GPE", "China"), ("PERSON", "Donald Trump"), ("ORG", "Trump Organization"),
+             ("PERSON", "Trump", 2)]
+    places = [(body.index(w), body.index(w) + len(w)) for w in ("Russia", "China")]
+    rows = {r["surface"]: r for r in _mentions(body, spans, places)}
+    assert "Russia" not in rows and "China" not in rows
+    assert rows["Trump"]["label"] == "PERSON" and rows["Trump"]["actor_key"] != rows["Trump Organization"]["actor_key"]
+
+
+def test_any_span_over_any_text_gives_valid_rows():
+    """NER spans can be anything (punctuation only, a lone legal form, overlapping): the actor stage
+    never raises and every row points at real, non-empty text."""
+    import random
+
+    rnd = random.Random(0)
+    words = ["Acme", "Inc", "and", "Co", ",", "by", "the", "Bank", "of", "France", "—", "&", "U.S.", "Labour",
+             "'s", "s", "Jr", "van", "der", "2-1", "beat", "Liverpool", "Government", "NYSE", "called", "Kelvin",
+             "\n", "..", "’", "match", "coach", "league"]
+    for _ in range(1000):
+        body = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 25)))
+        ents = []
+        for _ in range(rnd.randint(0, 6)):
+            a = rnd.randint(0, len(body))
+            b = rnd.randint(a, min(len(body), a + 30))
+            if b > a:
+                ents.append((a, b, rnd.choice(["PERSON", "ORG", "GPE", "NORP"])))
+        for r in find_actor_candidates(body, sorted(ents), [(0, len(body))], []):
+            assert r["end_char"] > r["start_char"] and body[r["start_char"]:r["end_char"]] == r["surface"]

@@ -15,3 +15,10 @@ def test_translit_key_collapses_romanisations():
                  ("Zaporizhzhia", "Zaporizhzhya")]:
         assert translit_key(a) == translit_key(b)
     assert translit_key("Moscow") != translit_key("Kyiv")
+
+
+def test_translit_key_keeps_distinct_english_names_apart():
+    """g/h folds inside a word only: a different first letter is a different name."""
+    for a, b in [("Hill", "Gill"), ("Hale", "Gale"), ("Grant", "Hrant"), ("Gary Hart", "Harry Hart")]:
+        assert translit_key(a) != translit_key(b), (a, b)
+    assert translit_key("Myrnograd") == translit_key("Myrnohrad")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ translit_key = lru_cache(maxsize=1 << 17)(names.translit_key)
 RULES_PATH = Path(__file__).with_name("rules") / "actors.toml"
 TOKEN = re.compile(r"\w[\w.'’\-]*")
 POSSESSIVE = re.compile(r"['’]s?$")
+WORD = re.compile(r"[\w-]+(?:['’]\w+)*")
 NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 
 
@@ -45,8 +47,26 @@ class Rules:
     function_words: frozenset[str]
     generic_orgs: frozenset[str]
     org_alias: dict[str, str]
+    legal_suffixes: frozenset[str]
+    org_heads: frozenset[str]
+    org_common_words: frozenset[str]
+    sub_body_heads: frozenset[str]
+    instrument_nouns: frozenset[str]
+    unit_words: frozenset[str]
+    name_particles: frozenset[str]
+    unit_names: frozenset[str]
+    portfolio_titles: frozenset[str]
+    naming_verbs: frozenset[str]
+    org_breaks: frozenset[str]
+    state_bodies: frozenset[tuple[str, ...]]
+    party_names: frozenset[tuple[str, ...]]
+    party_context: frozenset[str]
+    sport_words: frozenset[str]
+    match_words: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
+    # words that identify no organisation on their own (heads, common name words, legal forms)
+    org_generic: frozenset[str] = frozenset()
     max_title_len: int = field(default=6)
 
 
@@ -62,24 +82,21 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     titles.update({_phrase(t): "local" for t in raw["titles"]["local"]})
     org_alias = {name_key(a): canon for canon, spellings in raw["org_aliases"].items() for a in spellings}
     first = {name_key(v): canon for canon, vs in raw["first_name_variants"].items() for v in vs}
-    return Rules(
-        honorifics=frozenset(raw["honorifics"]),
+    special = dict(
         titles=titles,
         role_nouns=frozenset(_phrase(t) for t in raw["role_nouns"]),
-        title_modifiers=frozenset(raw["title_modifiers"]),
-        local_modifiers=frozenset(raw["local_modifiers"]),
+        state_bodies=frozenset(_phrase(t) for t in raw["state_bodies"]),
+        party_names=frozenset(_phrase(t) for t in raw["party_names"]),
         org_descriptors=frozenset(_phrase(t) for t in raw["org_descriptors"]),
-        org_descriptor_modifiers=frozenset(raw["org_descriptor_modifiers"]),
-        generic_words=frozenset(raw["generic_words"]),
-        non_actor_heads=frozenset(raw["non_actor_heads"]),
-        place_heads=frozenset(raw["place_heads"]),
-        non_actor_org_tails=frozenset(raw["non_actor_org_tails"]),
-        function_words=frozenset(raw["function_words"]),
         generic_orgs=frozenset(name_key(o) for o in raw["generic_orgs"]),
         org_alias=org_alias,
         first_name=first,
         countries={_phrase(k): v for k, v in raw["countries"].items()},
     )
+    # every other field is a plain word list of the same name
+    words = {f.name: frozenset(raw[f.name]) for f in fields(Rules) if f.name not in special and f.name in raw}
+    org_generic = words["org_heads"] | words["org_common_words"] | words["legal_suffixes"]
+    return Rules(**special, **words, org_generic=org_generic)
 
 
 @dataclass
@@ -224,9 +241,20 @@ def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Ru
     return None
 
 
-def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int] | None:
-    """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives."""
+def _clean_span(body: str, start: int, end: int, rules: Rules, label: str = "PERSON") -> tuple[int, int] | None:
+    """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives.
+
+    Inside an organisation's name a demonym, a place or "New" is part of the name ("British Airways",
+    "New York Stock Exchange", "Bank of France"); only a country before a country-bound body
+    ("Russian Defense Ministry") is context, not name.
+    """
     toks = tokens(body[start:end], start)
+    while toks and not toks[0].capitalised and not toks[0].text[:1].isdigit() and len(toks) > 1:
+        toks = toks[1:]  # "cts Net", "subsidiary Picker": a lower-case word NER glued on the left
+    while len(toks) > 1 and (toks[-1].low in ("and", "of", "&", "the") or re.fullmatch(r"[\d.,]+", toks[-1].text)):
+        toks = toks[:-1]  # "Alex. Brown and", "Revs 111.7"
+    if label == "ORG":
+        return _clean_org_span(body, toks, rules)
     for k, t in enumerate(toks[:-1]):
         if not t.possessive:
             continue
@@ -252,6 +280,325 @@ def _clean_span(body: str, start: int, end: int, rules: Rules) -> tuple[int, int
     surface = body[s:e].rstrip(".")
     e = s + len(surface)
     return (s, e) if e > s else None
+
+
+_W = r"[A-Z][\w.'’&/-]*"
+_LEGAL = r"(?:Inc|Corp|Co|Cos|Ltd|Plc|PLC|LLC|NV|AG|SA)\b\.?"
+# Capitalised words, or one-word partners joined by commas ("Dillon, Read"), at most one more word
+# after "and" ("American Telephone and Telegraph"), then legal forms ("and Co Inc").
+LEGAL_NAME = re.compile(
+    rf"{_W}(?:(?:,\s+{_W})+|(?:\s+{_W})*)(?:,?\s+(?:and|&)\s+{_W})?(?:,?\s+(?:(?:and|&)\s+)?{_LEGAL})+")
+
+
+# A partnership named by its partners' surnames ("Welsh, Carson, Anderson and Stowe"): one-word names
+# joined by commas and a final "and"; taken as one organisation only when NER calls exactly one part an
+# organisation (a list of companies has several, a list of people none).
+PARTNERS = re.compile(r"[A-Z][a-z]+(?:,\s+[A-Z][a-z]+){2,},?\s+(?:and|&)\s+[A-Z][a-z]+\b")
+
+
+def _legal_names(body: str, ents: list[tuple[int, int, str]], rules: Rules) -> list[tuple[int, int, str]]:
+    """A pattern layer over NER: names ending in a legal form ("Dillon, Read and Co Inc", "American
+    Telephone and Telegraph Co") are organisations. Where NER split such a name at "and" or a comma,
+    or labelled its parts PERSON, the parts become one ORG span; where NER found nothing, the pattern
+    adds it. Other NER spans pass through unchanged."""
+    out = []
+    for s0, e0, label in ents:  # cut organisation spans at words no name contains ("Union by Public Service Co")
+        if label != "ORG":
+            out.append((s0, e0, label))
+            continue
+        breaks = (r"\s+(?:" + "|".join(sorted(rules.org_breaks)) + r")\s+"  # "Co and Eberstadt Fleming Inc"
+                  r"|(?:(?<=Inc)|(?<=Corp)|(?<=Co)|(?<=Ltd)|(?<=Plc)|(?<=PLC))\.?,?\s+and\s+")
+        for piece in re.split(breaks, body[s0:e0]):
+            if not piece.strip():
+                continue
+            k = body.index(piece, s0)
+            out.append((k, k + len(piece), label))
+            s0 = k + len(piece)
+    for m in LEGAL_NAME.finditer(body):
+        s, e = m.start(), m.end()
+        words = tokens(body[s:e], s)
+        while len(words) > 1 and (words[0].low in rules.generic_words or words[0].low in rules.function_words):
+            words = words[1:]
+        prev = tokens(body[max(0, s - 12):s])
+        if prev and prev[-1].low in rules.legal_suffixes and TICKER.fullmatch(words[0].text) and len(words) > 2:
+            words = words[1:]  # "Alex. Brown Inc ABSB, Hambrecht and Quist Inc": ABSB is the ticker before
+        s = words[0].start
+        if len(words) < 2 or all(w.low in rules.legal_suffixes for w in words[:-1]):
+            continue
+        inside = [x for x in out if x[0] < e and s < x[1]]
+        if any(x[2] not in ("PERSON", "ORG") and x[0] < s for x in inside):
+            continue
+        people = [x for x in inside if x[2] in ("PERSON", "ORG")]
+        if not people and inside:
+            continue  # the span is a place or a date to NER: leave it to the place finder
+        if len(people) == 1 and people[0][2] == "ORG" and people[0][0] <= s:
+            continue  # NER already has this organisation (or a longer one)
+        joined = ("," in body[s:e] or " and " in body[s:e] or "&" in body[s:e])
+        if people and not joined and all(x[2] == "ORG" for x in people):
+            continue
+        e = max([e] + [x[1] for x in people])
+        out = [x for x in out if x not in inside] + [(min([s] + [x[0] for x in people]), e, "ORG")]
+    for m in PARTNERS.finditer(body):
+        inside = [x for x in out if x[0] < m.end() and m.start() < x[1]]
+        if sum(x[2] == "ORG" for x in inside) == 1 and all(m.start() <= x[0] and x[1] <= m.end() + 1 for x in inside):
+            out = [x for x in out if x not in inside] + [(m.start(), m.end(), "ORG")]
+    return sorted(out)
+
+
+def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
+               rules: Rules) -> list[tuple[int, int, str]]:
+    """Organisations NER gives a place or group label: "the U.K. Government" (NORP/GPE + a state body),
+    parties in political sentences ("Labour", "the Conservatives"), clubs named by their city in
+    sports copy ("Liverpool beat Fulham")."""
+    out = []
+    if not any(label in ("NORP", "GPE") for _, _, label in ents):
+        return out
+    sporty = _sporty(body, rules)
+    for s0, e0, label in ents:
+        if label not in ("NORP", "GPE"):
+            continue
+        body_end = _state_body_end(body, e0, rules)
+        if body_end:
+            out.append((s0, body_end, "ORG"))
+            continue
+        sent = next(((a, b) for a, b in sents if a <= s0 < b), (0, len(body)))
+        sent_text = body[sent[0]:sent[1]]
+        sent_words = set(_phrase(sent_text))
+        party = label == "NORP" and _phrase(body[s0:e0]) in rules.party_names and bool(sent_words & rules.party_context)
+        if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
+            out.append((s0, e0, "ORG"))
+    return out
+
+
+def _sporty(body: str, rules: Rules) -> bool:
+    """The document talks sport: three or more distinct sport words ("match", "league", "coach", ...)."""
+    return len(set(_word_regex(rules.sport_words).findall(body.lower()))) >= 3
+
+
+@lru_cache(maxsize=16)
+def _word_regex(words: frozenset[str]) -> re.Pattern:
+    """One compiled alternation of whole words (longest first), built once per word list."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+
+
+def _starts_an_org(surface: str, org_names: set[str]) -> bool:
+    """A place name NER calls ORG is the short form of an organisation of the document that starts with
+    it ("Burlington" for "Burlington Industries Inc", "Hanover" for "Hanover Insurance Co")."""
+    return any(name.startswith(surface + " ") for name in org_names)
+
+
+def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
+    """A place in a match sentence (a score, "2-1") or with a match word right before or after it,
+    not after a locative preposition."""
+    after, before = _phrase(body[e:e + 12])[:1], _phrase(body[max(0, s - 10):s])[-1:]
+    if before and before[0] in ("in", "at", "from", "near", "to", "of"):
+        return False  # "in London": a place
+    return bool(re.search(r"\b\d{1,2}-\d{1,2}\b", sentence)) or any(
+        w[0] in rules.match_words for w in (after, before) if w)
+
+
+def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
+    """End of "Government" in "U.K. Government", "Army" in "British Army": a capitalised state body
+    right after a nationality or country is a name. Written in lower case ("the Russian military",
+    "Canadian government approval") it is a description, not a name, and is left alone."""
+    m = re.match(r"\s+([A-Z][a-z]+)(?:\s+([A-Z][a-z]+))?", body[end:end + 40])
+    if not m:
+        return None
+    words = tokens(m.group(), end)
+    for n in (2, 1):
+        if len(words) >= n and tuple(t.low for t in words[:n]) in rules.state_bodies:
+            return words[n - 1].end
+    return None
+
+
+def _context_reason(body: str, s: int, e: int, rules: Rules) -> str | None:
+    """Why the words around a span say it is not an actor: a unit, a portfolio inside a title, a
+    product named by "called", a word of a committee's name."""
+    raw = tokens(body[max(0, s - 40):s])
+    before = [t.low for t in raw]
+    words = _phrase(body[s:e])
+    nxt = tokens(body[e:e + 20])
+    if (before and before[-1] in rules.unit_words) or words in {(u,) for u in rules.unit_names}:
+        return "thing: a unit"
+    if len(words) == 1:
+        if before[-2:-1] and before[-1] in ("of", "the") and (
+                before[-2] in rules.portfolio_titles or before[-3:-2] and before[-2] == "of"
+                and before[-3] in rules.portfolio_titles):
+            return "title fragment: a portfolio ('... of " + body[s:e] + "')"
+        if nxt and nxt[0].low in rules.sub_body_heads and not nxt[0].capitalised \
+                and not body[e:e + nxt[0].start].strip():
+            return f"title fragment: part of '{body[s:e]} {nxt[0].text}'"
+    if len(raw) >= 2 and before[-1] in rules.naming_verbs:
+        noun = raw[-2].text
+        if noun.isalpha() and noun.islower() and noun not in rules.function_words and noun not in rules.org_heads \
+                and (noun,) not in rules.org_descriptors:
+            return f"thing: a product ('{noun} {raw[-1].text} {body[s:e]}')"
+    return None
+
+
+@lru_cache(maxsize=4)
+def _particles_regex(particles: frozenset[str]) -> re.Pattern:
+    return re.compile(r"(?:\s+(?:" + "|".join(sorted(particles)) + r"))+\s+[A-Z][\w'’-]*")
+
+
+def _with_particles(body: str, s: int, e: int, rules: Rules) -> int:
+    """End of a person name carried over lower-case particles ("Cor van" + "der Klugt")."""
+    toks = tokens(body[s:e], s)
+    while len(toks) > 1 and toks[-1].low in rules.name_particles:
+        toks = toks[:-1]
+    end = toks[-1].end if toks else e
+    m = _particles_regex(rules.name_particles).match(body, end, end + 60)
+    return m.end() if m else e
+
+
+def _clean_org_span(body: str, toks: list[Tok], rules: Rules) -> tuple[int, int] | None:
+    """Organisation spans keep their words ("U.K. Government" is keyed government@GB by org_key); only
+    leading generic words, a leading possessive country ("Russia's") and a trailing possessive go.
+    A capitalised adjective opening a company name stays ("First Boston Corp", "New York Stock Exchange")."""
+    if not toks:
+        return None
+    named = toks[-1].low in rules.legal_suffixes or toks[-1].bare in rules.org_heads
+
+    def generic(t: Tok, nxt: Tok | None) -> bool:
+        if nxt is not None and t.capitalised and nxt.capitalised and _adjacent(body, t, nxt.start) and (
+                t.low == "new" or (named and t.low not in rules.function_words)):
+            return False
+        return t.low in rules.generic_words or t.low in rules.honorifics
+    while toks and generic(toks[0], toks[1] if len(toks) > 1 else None):
+        toks = toks[1:]
+    if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
+        toks = toks[1:]
+    if not toks:
+        return None
+    s, e = toks[0].start, toks[-1].end
+    if toks[-1].possessive:
+        e = s + re.search(r"['’]s?$", body[s:e]).start()
+    e = s + len(body[s:e].rstrip("."))
+    return (s, e) if e > s else None
+
+
+def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
+    """One key per organisation inside a document: a short mention takes the key of the one longer
+    name it abbreviates ("NYSE", "CME", "MITI" by initials), starts ("Dominion" for "Dominion Textile
+    Inc") or names by its one distinctive word ("Philips" in "NV Philips Gloeilampenfabrieken").
+    Ambiguous short forms (two longer names fit) keep their own key; a longer name that is a part of
+    the shorter one ("Senate Budget Committee" for "Senate") is not linked. An unanchored one-word
+    PERSON that links to an organisation becomes that organisation."""
+    orgs = [c for c in cands if c.source != "coref" and (c.label == "ORG" or _maybe_org(body, c))]
+    # one entry per distinct (name, label, country): mentions repeat, the comparison is over names
+    groups: dict[tuple, list[Cand]] = {}
+    for c in orgs:
+        groups.setdefault((body[c.start:c.end], c.label, c.ctx.country), []).append(c)
+    entries = []
+    for (text, label, country), members in groups.items():
+        name = re.sub(r"^(?:[Tt]he)\s+", "", text)
+        toks = tokens(name)
+        core = _org_core(toks, rules)
+        initials = "".join(t.text[0] for t in _org_core(toks, rules, keep_legal=True)
+                           if t.capitalised and t.low not in ("and", "of", "the", "for"))
+        entries.append(_OrgName([t.low for t in core], [t.text for t in core], org_key(name, country, rules),
+                                initials, label, members))
+    entries.sort(key=lambda x: -len(x.low))
+    aliases = set(rules.org_alias.values())
+    for a in entries:
+        if a.own in aliases:
+            continue
+        if a.label == "PERSON" and len(a.low) > 1:  # a full person name only becomes an organisation it equals
+            longer = [b for b in entries if b.label == "ORG" and b.low == a.low]
+        else:
+            longer = [b for b in entries if b is not a and b.label == "ORG" and (
+                len(b.low) > len(a.low) or (len(b.low) == len(a.low) and (a.label == "PERSON" or b.low != a.low)))]
+        for tier in (1, 2):  # acronym or prefix first; the one distinctive (or head) word only if none fits
+            fits = {b.key or b.own for b in longer if _abbreviates(a.low, a.raw, b, rules) == tier}
+            fits.discard(a.own)
+            if fits:
+                break
+        if len(fits) == 1:
+            a.key = fits.pop()
+        if a.key or (a.label == "PERSON" and any(b.own == a.own for b in longer)):
+            a.label = "ORG"
+    keys: dict[int, str] = {}
+    for a in entries:
+        for c in a.members:
+            c.label = a.label
+            if a.key:
+                keys[id(c)] = a.key
+    return keys
+
+
+@dataclass
+class _OrgName:
+    """A distinct organisation name of a document: core words, own key, initials, and its mentions."""
+
+    low: list[str]
+    raw: list[str]
+    own: str
+    initials: str
+    label: str
+    members: list[Cand]
+    key: str | None = None
+
+
+def _maybe_org(body: str, c: Cand) -> bool:
+    """A PERSON mention that may be an organisation's name: no title or honorific, and a one-word one not
+    supported by a full name of the document ("Trump" next to "Donald Trump" stays a person)."""
+    if c.ctx.title or c.ctx.honorific:
+        return False
+    return len(tokens(body[c.start:c.end])) > 1 or not c.anchored
+
+
+def _abbreviates(low: list[str], raw: list[str], long: _OrgName, rules: Rules) -> int:
+    """1 when the short name (its core words) is an acronym, a prefix or an unmarked possessive of the
+    long one; 2 when it is the long one's tail ("Bache Securities"), its distinctive word or its
+    first/last head word ("the Bank" for "Bank of France"); else 0."""
+    long_low, long_raw, initials = long.low, long.raw, long.initials
+    if not low or long_low[-1].rstrip("s") in rules.sub_body_heads and low[-1] not in rules.sub_body_heads:
+        return 0
+    if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
+        acronym = raw[0].replace("&", "")
+        first = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
+        if len(acronym) > 1 and (acronym == first.upper() or (
+                acronym.startswith(first.upper()) and initials.upper().startswith(acronym))):
+            return 1
+    if len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long_low[0]:
+        return 1  # "Texacos" for "Texaco Inc"
+    generic = rules.org_generic
+    if len(low) == 1 and low[0] in generic:
+        return 2 if low[0] in (long_low[0], long_low[-1]) and low[0] not in ("and", "of", "the") else 0
+    if all(w in generic for w in low):
+        return 0
+    if long_low[:len(low)] == low:
+        return 1
+    if len(low) > 1 and long_low[-len(low):] == low:
+        return 2
+    return 2 if len(low) == 1 and low[0] in long_low and len(low[0]) > 2 else 0
+
+
+@lru_cache(maxsize=4)
+def _word_counts(body: str) -> Counter:
+    """How often each word is written in a body (counted once per document, not per candidate)."""
+    return Counter(m.group() for m in WORD.finditer(body))
+
+
+def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
+    """Wire copy drops apostrophes ("Pennzoils position", "Eastman Kodaks outstanding issues"): a word
+    ending in s whose stem the document writes more often on its own is that stem's possessive; the
+    span ends there. A leading country possessive ("Japans Ministry of ...") is context and goes."""
+    rules = load_rules()
+    toks = tokens(body[s:e], s)
+    for k, t in enumerate(toks):
+        word = t.text
+        if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or word.isupper() or not t.capitalised:
+            continue
+        stem = word[:-1]
+        if k == 0 and len(toks) > 1 and (stem.lower(),) in rules.countries:
+            return toks[1].start, e
+        if any(r.low in rules.legal_suffixes or r.low in rules.org_heads for r in toks[k + 1:]):
+            continue  # "Reuters Holdings Plc": the s belongs to a company name
+        counts = _word_counts(body)
+        if counts[stem] >= counts[word] or (stem.lower(),) in rules.countries:
+            return s, t.end - 1
+    return s, e
 
 
 def _next_words(body: str, end: int, n: int) -> list[str]:
@@ -284,13 +631,43 @@ def _person_parts(name: str, rules: Rules) -> tuple[str | None, str, int]:
     return rules.first_name.get(first, first), surname, len(parts)
 
 
+TICKER = re.compile(r"[A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?")
+
+
+def _org_core(toks: list[Tok], rules: Rules, keep_legal: bool = False) -> list[Tok]:
+    """The identifying words of an organisation name: without a stock ticker after the legal form
+    ("Fieldcrest Cannon Inc FLD", "NV Philips PGLO.AS"), the legal form itself (Inc, Corp, NV) and
+    dangling function words."""
+    toks = list(toks)
+    for i in range(1, len(toks) - 1):
+        if toks[i].low in rules.legal_suffixes and toks[i + 1].low == "of":
+            toks = toks[:i + 1]  # "Dominion Textiles Inc of Canada": the place after the legal form
+            break
+    while len(toks) > 2 and TICKER.fullmatch(toks[-1].text) and (
+            "." in toks[-1].text[1:] or toks[-2].low in rules.legal_suffixes):
+        toks.pop()
+    while len(toks) > 1 and not keep_legal and (
+            toks[-1].low in rules.legal_suffixes or toks[-1].low in ("and", "of", "&", "the")):
+        toks.pop()
+    while len(toks) > 1 and toks[0].low in ("nv", "the"):
+        toks.pop(0)
+    return toks
+
+
 def org_key(name: str, country: str | None, rules: Rules) -> str:
-    """Key of an organisation: its short-form canonical name; country-bound bodies carry the country."""
+    """Key of an organisation: its short-form canonical name without legal form or ticker;
+    country-bound bodies carry the country."""
     toks = tokens(name)
-    if len(toks) > 1 and toks[0].possessive and (toks[0].bare,) in rules.countries:
-        name = name[toks[1].start:]
-    key = name_key(name)
-    key = re.sub(r"^the ", "", key)
+    word = (toks[0].bare,) if toks and (toks[0].bare,) in rules.countries else _phrase(toks[0].text) if toks else ()
+    if len(toks) > 1 and word in rules.countries:
+        rest = name_key(name[toks[1].start:])
+        if toks[0].possessive or rest in rules.generic_orgs:  # "U.K. Government" = government@GB
+            name, country = name[toks[1].start:], country or rules.countries[word]
+    key = re.sub(r"^the ", "", name_key(name))
+    if key not in rules.org_alias:
+        core = _org_core(tokens(name), rules)
+        if core:
+            key = re.sub(r"^the ", "", name_key(name[core[0].start:core[-1].end])) or key
     key = rules.org_alias.get(key, key)
     if key in rules.generic_orgs:
         return f"{key}@{(country or '').lower()}"
@@ -321,46 +698,106 @@ def find_actor_mentions(body: str, ents: list[tuple[int, int, str]], sentences: 
     (their index is sentence_idx), ``place_spans`` toponyms found by the place module (a PERSON or ORG
     span covered by them is a place). Mentions NER missed are recovered from the document's own actors.
     """
+    return [r for r in find_actor_candidates(body, ents, sentences, place_spans) if r["drop_reason"] is None]
+
+
+def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences: list[tuple[int, int]],
+                          place_spans: list[tuple[int, int]]) -> list[dict]:
+    """Every PERSON/ORG candidate of one document: the actor mentions (drop_reason null) and the spans
+    that are not actors, each with the stated reason (a place, a thing, a title fragment, ...), so
+    analysts can see what was left out and why."""
     rules = load_rules()
     sents = sorted(sentences) or [(0, len(body))]
     sent_starts = [s for s, _ in sents]
     cands: list[Cand] = []
-    banned: set[str] = set()
-    for s0, e0, label in ents:
+    dropped: list[dict] = []
+    banned: dict[str, str] = {}
+
+    def drop(s: int, e: int, label: str, reason: str) -> None:
+        dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
+
+    metonyms = _metonyms(body, ents, sents, rules)
+    spans = _legal_names(body, ents, rules)
+    org_names = {body[a:b] for a, b, lab in spans if lab == "ORG" and " " in body[a:b].strip()}
+    sporty = _sporty(body, rules)
+    for s0, e0, label in spans + metonyms:
         if label not in ("PERSON", "ORG"):
             continue
-        span = _clean_span(body, s0, e0, rules)
+        span = _clean_span(body, s0, e0, rules, label)
         if span is None:
+            drop(s0, e0, label, "generic words only")
             continue
-        s, e = span
+        s, e = _unmarked_possessive(body, *span)
+        if label == "PERSON":
+            e = _with_particles(body, s, e, rules)
         surface = body[s:e]
         if not any(c.isupper() for c in surface) or not any(c.isalpha() for c in surface):
+            drop(s, e, label, "not a name: no capital letter")
             continue
-        if (_phrase(surface) in rules.countries) or name_key(surface) in rules.generic_words:
+        if all(len(re.sub(r"\W", "", t.text)) <= 1 for t in tokens(surface)):
+            drop(s, e, label, "not a name: initials only")
+            continue
+        reason = _context_reason(body, s, e, rules)
+        if reason:
+            drop(s, e, label, reason)
+            continue
+        if _phrase(surface) in rules.countries:
+            drop(s, e, label, "place: a country or demonym")
+            continue
+        if name_key(surface) in rules.generic_words:
+            drop(s, e, label, "generic word")
             continue
         alias = rules.org_alias.get(re.sub(r"^the ", "", name_key(surface)))
-        if alias is None and place_spans and _covered(place_spans, s, e):
+        if alias is None and place_spans and _covered(place_spans, s, e) and (s0, e0, label) not in metonyms \
+                and not (label == "ORG" and (sporty or _starts_an_org(surface, org_names))):
+            drop(s, e, label, "place: a toponym of the document")
             continue
         nxt = _next_words(body, e, 3)
+        one = _phrase(surface)
+        if nxt and nxt[0] in rules.instrument_nouns and len(one) == 1 and (
+                one[0] in rules.org_heads or one[0] in ("treasury", "government")):
+            drop(s, e, label, f"thing: a financial instrument ('{surface} {nxt[0]}')")
+            continue
         if alias is None and nxt and nxt[0] in rules.place_heads:
+            drop(s, e, label, f"place: followed by '{nxt[0]}'")
             continue
         if _names_a_thing(nxt, rules):
-            banned.add(name_key(surface))
+            banned[name_key(surface)] = f"thing: followed by '{next(w for w in nxt if w in rules.non_actor_heads)}'"
+            drop(s, e, label, banned[name_key(surface)])
             continue
         if label == "ORG" and _phrase(surface)[-1] in rules.non_actor_org_tails:
+            drop(s, e, label, f"event or document: ends in '{_phrase(surface)[-1]}'")
             continue
-        if alias is not None:
+        if alias is not None or (label == "PERSON" and _phrase(surface)[-1] in rules.org_heads | rules.legal_suffixes):
             label = "ORG"
         cands.append(Cand(s, e, label, _sentence_of(sent_starts, s)))
+    for c in cands:
+        reason = banned.get(name_key(body[c.start:c.end]))
+        if reason:
+            drop(c.start, c.end, c.label, reason + " elsewhere in the document")
     cands = [c for c in cands if name_key(body[c.start:c.end]) not in banned]
     _contexts(body, cands, sents, rules)
-    cands = _drop_inside_titles(cands)
+    inside = _inside_titles(cands)
+    for c in inside:
+        drop(c.start, c.end, c.label, "title fragment")
+    cands = [c for c in cands if c not in inside]
     _relabel_and_anchor(body, cands, rules)
     cands += _recover(body, cands, sents, sent_starts, place_spans, rules)
     _contexts(body, [c for c in cands if c.source == "recovered"], sents, rules)
+    _first_name_only(body, cands, rules)
     cands += _corefs(body, cands, sents, sent_starts, rules)
     cands.sort(key=lambda c: c.start)
-    return [_row(body, c, rules) for c in _dedupe(cands)]
+    kept = _dedupe(cands)
+    doc_keys = _link_orgs(body, kept, rules)
+    rows = [_row(body, c, rules, doc_keys.get(id(c))) for c in kept]
+    return sorted(rows + dropped, key=lambda r: (r["start_char"], r["drop_reason"] is not None))
+
+
+def _dropped_row(body: str, s: int, e: int, label: str, sentence_idx: int, reason: str) -> dict:
+    return {"start_char": s, "end_char": e, "surface": body[s:e], "label": label, "sentence_idx": sentence_idx,
+            "actor_key": None, "title": None, "country_code": None, "source": "ner", "name": None,
+            "first_key": None, "surname_key": None, "first_translit": None, "surname_translit": None,
+            "n_tokens": 0, "honorific": None, "title_scope": None, "anchored": False, "drop_reason": reason}
 
 
 def _names_a_thing(nxt: list[str], rules: Rules) -> bool:
@@ -389,10 +826,10 @@ def _contexts(body: str, cands: list[Cand], sents: list[tuple[int, int]], rules:
         c.ctx = ctx
 
 
-def _drop_inside_titles(cands: list[Cand]) -> list[Cand]:
+def _inside_titles(cands: list[Cand]) -> list[Cand]:
     """"Defense" (ORG) inside "Defense Minister Andrei Belousov" is part of a title, not an actor."""
     spans = [(c.ctx.start, c.start) for c in cands if c.ctx.start is not None and c.ctx.title]
-    return [c for c in cands if not any(s <= c.start and c.end <= e for s, e in spans)]
+    return [c for c in cands if any(s <= c.start and c.end <= e for s, e in spans)]
 
 
 def _relabel_and_anchor(body: str, cands: list[Cand], rules: Rules) -> None:
@@ -528,6 +965,23 @@ def _corefs(body: str, cands: list[Cand], sents, sent_starts, rules: Rules) -> l
     return out
 
 
+def _first_name_only(body: str, cands: list[Cand], rules: Rules) -> None:
+    """A one-word person mention that is the first name of exactly one full name in the document, and
+    nobody's surname there ("Asher" after "Asher Edelman"), refers to that person."""
+    full: dict[str, set[str]] = {}
+    surnames = set()
+    for c in cands:
+        if c.label == "PERSON" and c.source == "ner":
+            parts = name_key(body[c.start:c.end]).split()
+            if len(parts) >= 2:
+                full.setdefault(parts[0], set()).add(body[c.start:c.end])
+                surnames.add(parts[-1])
+    for c in cands:
+        word = name_key(body[c.start:c.end])
+        if c.label == "PERSON" and " " not in word and word not in surnames and len(full.get(word, ())) == 1:
+            c.resolved_key = next(iter(full[word]))
+
+
 def _person_key(name: str, rules: Rules) -> str:
     _, surname, _ = _person_parts(name, rules)
     return translit_key(surname)
@@ -550,16 +1004,16 @@ def _dedupe(cands: list[Cand]) -> list[Cand]:
     return out
 
 
-def _row(body: str, c: Cand, rules: Rules) -> dict:
+def _row(body: str, c: Cand, rules: Rules, doc_key: str | None = None) -> dict:
     surface = body[c.start:c.end]
-    name = c.resolved_key if c.source == "coref" else surface
+    name = c.resolved_key if c.source == "coref" or c.resolved_key else surface
     if c.source == "coref" and name is None:
         first = surname = None
         n = 0
     else:
         first, surname, n = _person_parts(name, rules) if c.label == "PERSON" else (None, None, 0)
     if c.label == "ORG":
-        key = org_key(name, c.ctx.country, rules)
+        key = doc_key or org_key(name, c.ctx.country, rules)
         display = re.sub(r"^(?:[Tt]he)\s+", "", name)
     elif name is None:
         key, display = None, None
@@ -584,4 +1038,5 @@ def _row(body: str, c: Cand, rules: Rules) -> dict:
         "honorific": c.ctx.honorific,
         "title_scope": c.ctx.scope,
         "anchored": c.anchored,
+        "drop_reason": None,
     }

@@ -19,7 +19,7 @@ COLUMNS = {
                          "translit_key", "qualifier", "context_key", "source"],
     "actor_mentions": ["doc_id", "start_char", "end_char", "surface", "label", "sentence_idx", "actor_key",
                        "title", "country_code", "source", "name", "first_key", "surname_key", "first_translit",
-                       "surname_translit", "n_tokens", "honorific", "title_scope", "anchored"],
+                       "surname_translit", "n_tokens", "honorific", "title_scope", "anchored", "drop_reason"],
 }
 
 
@@ -67,7 +67,7 @@ def extract_batch(docs: list[tuple[str, str, str | None]], settings: Settings) -
         for p in places:
             topo_rows.append({**p, "doc_id": doc_id, "sentence_idx": _sentence_of(sents, p["start_char"])})
         spans = [(p["start_char"], p["end_char"]) for p in places]
-        for a in actors.find_actor_mentions(body, ents, bounds, spans):
+        for a in actors.find_actor_candidates(body, ents, bounds, spans):
             actor_rows.append({"doc_id": doc_id, **a})
     return {"sentences": sentences, "entity_mentions": entities, "toponym_mentions": topo_rows,
             "actor_mentions": actor_rows}

@@ -57,16 +57,23 @@ _TRANSLIT_RULES: list[tuple[str, str]] = [
     ("zh", "j"), ("kh", "h"), ("ph", "f"), ("x", "ks"), ("w", "v"), ("ck", "k"), ("q", "k"),
     ("tz", "ts"), ("ou", "u"), ("g", "h"), ("y", "i"), ("ie", "e"), ("ei", "i"),
 ]
+# g/h alternate inside Slavic names (Myrnograd/Myrnohrad) but start distinct English names (Hill/Gill,
+# Hale/Gale, Grant/Hrant): a word's first letter is never folded.
+_INNER_G = re.compile(r"(?<=[a-z])g")
 _DOUBLES = re.compile(r"([a-z])\1+")
 
 
 def translit_key(s: str) -> str:
     """Romanisation-blind skeleton of a name (built on `name_key`), spaces and hyphens removed.
 
-    Collapses g/h, kh/h, zh/j, w/v, y/i (so ya/ia, yi/iy/yy), ie/ye/e, ou/u, double letters.
-    Deliberately lossy: use it as a second-chance join key (method 'fuzzy'), never as identity.
+    Collapses g/h inside a word (never its first letter), kh/h, zh/j, w/v, y/i (so ya/ia, yi/iy/yy),
+    ie/ye/e, ou/u, double letters. Deliberately lossy: use it as a second-chance join key (method
+    'fuzzy'), never as identity.
     """
-    s = name_key(s).replace(" ", "")
+    return "".join(_translit_word(w) for w in name_key(s).split())
+
+
+def _translit_word(s: str) -> str:
     for a, b in _TRANSLIT_RULES:
-        s = s.replace(a, b)
+        s = _INNER_G.sub("h", s) if a == "g" else s.replace(a, b)
     return _DOUBLES.sub(r"\1", s)

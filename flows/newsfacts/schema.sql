@@ -128,8 +128,11 @@ create table if not exists actor_mentions (
     n_tokens integer,
     honorific varchar,
     title_scope varchar,
-    anchored boolean
+    anchored boolean,
+    drop_reason varchar
 );
+-- warehouses created before drop_reason existed get the column (null: every row was an actor mention).
+alter table actor_mentions add column if not exists drop_reason varchar;
 
 create table if not exists story_signatures (
     doc_id varchar not null,

@@ -1,10 +1,11 @@
--- actor mention candidates kept as actors, with the country of place-bound offices filled in.
--- a one-word person mention with no full name, title or honorific in its document ("Dimitrov",
--- "Kyiv" tagged PERSON) survives only if some document names that surname in full.
+-- actor mention candidates kept as actors (drop_reason null: the others are dropped_actor_candidate),
+-- with the country of place-bound offices filled in.
+-- every candidate without a drop reason is an actor: a one-word name ("Saddam", "Reagan") is kept
+-- even when no document writes it in full.
 -- a local office ("Governor", "regional administration head") without a country word takes the
 -- country of the nearest place named in the same sentence.
 with mentions as (
-    select * from actor_mentions
+    select * exclude (drop_reason) from actor_mentions where drop_reason is null
 ),
 
 location_mentions as (
@@ -13,21 +14,6 @@ location_mentions as (
 
 locations as (
     select location_id, country_code from dim_location
-),
-
-anchored_surnames as (
-    select distinct surname_translit
-    from mentions
-    where label = 'PERSON' and anchored and n_tokens >= 2
-),
-
-kept as (
-    select *
-    from mentions
-    where label = 'ORG'
-        or source = 'coref'
-        or anchored
-        or surname_translit in (select surname_translit from anchored_surnames)
 ),
 
 place_country as (
@@ -39,7 +25,7 @@ place_country as (
             partition by k.doc_id, k.start_char
             order by abs(lm.start_char - k.start_char), lm.start_char
         ) as rank_in_sentence
-    from kept as k
+    from mentions as k
     inner join location_mentions as lm
         on lm.doc_id = k.doc_id and lm.sentence_idx = k.sentence_idx
     inner join locations as l on l.location_id = lm.location_id
@@ -53,7 +39,7 @@ final as (
             when k.country_code is not null then 'text'
             when pc.country_code is not null then 'place'
         end as country_source
-    from kept as k
+    from mentions as k
     left join place_country as pc
         on pc.doc_id = k.doc_id and pc.start_char = k.start_char and pc.rank_in_sentence = 1
 )
