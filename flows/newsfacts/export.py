@@ -17,8 +17,8 @@ import duckdb
 from newsfacts import dictionary
 
 # Tables written as one file each.
-TABLES = ("dim_actor", "dim_location", "unresolved_toponym", "actor_counts", "location_counts", "documents",
-          "quarantine", "dq_results")
+TABLES = ("dim_actor", "dim_location", "unresolved_toponym", "dropped_actor_candidate", "actor_counts",
+          "location_counts", "documents", "quarantine", "dq_results")
 # Mention facts: one folder each, partitioned by the ingest date of their document.
 PARTITIONED = ("fact_actor_mention", "fact_location_mention", "fact_actor_location_cooccurrence")
 PARTITION = "ingest_date"
