@@ -3,7 +3,8 @@ and a new warehouse folder, then one warm run on the last of them.
 
 usage: .venv/bin/python bench/bench_first_run.py [--tries 10] [--fresh-gazetteer]
 
-Prints one line per try (exit code, wall seconds) and a summary; exits 1 unless every first run succeeded.
+Prints one line per try (exit code, wall seconds; the output of each is kept in data/bench/first-run/) and a
+summary; exits 1 unless every first run succeeded.
 --fresh-gazetteer builds the gazetteer from scratch in the first try too (what a fresh clone pays once).
 Wall times on this shared 2-core machine are noisy: the success count is the figure, times are context.
 """
@@ -23,10 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("newsfacts")
 
 
-def run(env: dict) -> tuple[int, float, str]:
+LOGS = ROOT / "data" / "bench" / "first-run"
+
+
+def run(env: dict, name: str) -> tuple[int, float, str]:
+    """One `newsfacts run`; its whole output is kept in data/bench/first-run/<name>.log."""
     started = time.monotonic()
     out = subprocess.run([str(CLI), "run", "--source", str(ROOT / "seeds")], env=env, capture_output=True, text=True)
-    return out.returncode, time.monotonic() - started, (out.stderr or out.stdout)[-400:]
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name}.log"
+    log.write_text(out.stdout + out.stderr)
+    said = [ln for ln in (out.stderr + out.stdout).splitlines() if ln.startswith(("newsfacts:", "RuntimeError"))]
+    return out.returncode, time.monotonic() - started, f"{' / '.join(said[-2:])} (log: {log})"
 
 
 def main() -> int:
@@ -43,11 +52,11 @@ def main() -> int:
                    "NEWSFACTS_WAREHOUSE": str(folder / "newsfacts.duckdb")}
             if a.fresh_gazetteer and i == 0:
                 env["NEWSFACTS_GAZETTEER"] = str(folder / "gazetteer.duckdb")
-            code, seconds, tail = run(env)
+            code, seconds, tail = run(env, f"try{i + 1}")
             results.append((code, seconds))
             print(f"first run {i + 1:2d}/{a.tries}: exit {code}, {seconds:5.1f} s wall"
                   + ("" if code == 0 else f"\n    {tail}"), flush=True)
-        code, warm, tail = run(env)
+        code, warm, tail = run(env, "warm")
         print(f"warm run (same home, nothing new): exit {code}, {warm:.1f} s wall" + ("" if code == 0 else tail))
     ok = sum(c == 0 for c, _ in results)
     times = [s for _, s in results]
