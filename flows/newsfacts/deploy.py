@@ -111,7 +111,8 @@ def serve(settings: Settings | None = None, keep_schedules: bool = False, schedu
 
         from prefect.runner import Runner
 
-        runner = Runner(pause_on_shutdown=not keep_schedules)
+        # Prefect polls for runs to start every 10 s by default: a run submitted from the UI waited 10-14 s.
+        runner = Runner(pause_on_shutdown=not keep_schedules, query_seconds=2)
         for dep in deployments(settings, schedule):
             runner.add_deployment(dep)
         asyncio.run(_serve_until_stopped(runner))
