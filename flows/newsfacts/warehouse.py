@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from newsfacts import ranker
+
 SCHEMA = Path(__file__).with_name("schema.sql")
 LAYERS = ("staging", "intermediate", "marts", "views")
 
@@ -122,6 +124,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all")
             con.execute(f"create or replace {kind} {name} as\n{sql}")
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
+        ranker.after_model(con, name)  # the learned place ranker fills in its score columns
         done.append(name)
     from newsfacts import dictionary
 
