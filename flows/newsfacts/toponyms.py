@@ -455,6 +455,15 @@ def _most_specific(body: str, cands: list[dict], j: int) -> str:
     return cands[j]["name_key"]
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\u201d\u2019]*\s+(?=[\"'(\u201c\u2018]*[A-Z0-9])|\n+")
+
+
+def _sentence_index(body: str, start: int) -> int:
+    """Which sentence of `body` a given span starts in (a plain punctuation split; paragraphs break too), so
+    a name the gazetteer lacks can be placed at a town named in the same sentence."""
+    return len(_SENTENCE_BREAK.findall(body, 0, start + 1))
+
+
 def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = None) -> dict:
     """A toponym row for a given span (geocode with spans): keys, qualifier and context from around it."""
     surface = body[start:end]
@@ -482,6 +491,7 @@ def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = N
                 if name_key(cand) in lookup.context_keys:
                     context = name_key(cand)
                     break
-    return dict(start_char=start, end_char=end, surface=surface, sentence_idx=None, name_key=key,
+    return dict(start_char=start, end_char=end, surface=surface, sentence_idx=_sentence_index(body, start),
+                name_key=key,
                 translit_key=translit_key(surface if qualifier != "region" else key), qualifier=qualifier,
                 context_key=context, source="span", ner_label=None)

@@ -182,8 +182,42 @@ demonym_names as (
     select distinct name_key from place_names where name_type = 'demonym'
 ),
 
--- how the candidate stands among the mention's other candidates, and whether a big city inside a region
--- shares the region's name ("Geneva", "Moscow")
+-- what the text says outright narrows the readings before any scoring: a name written as a region ("Krasnodar
+-- region") or a county ("Edgar County") is that kind of place when the gazetteer has one; a region that shares
+-- its name with a city of 50,000 people or more inside it ("Geneva"), or with its country's capital ("Moscow"),
+-- is read as the city unless the text says region
+-- one sense per document: a name the document writes as a region once ("the Luhansk and Donetsk regions")
+-- is that region wherever else it stands bare ("nearly all of Luhansk")
+region_senses as (
+    select distinct doc_id, name_key from mentions where qualifier = 'region'
+),
+
+readings as (
+    select
+        f.*,
+        coalesce(f.qualifier = 'region', false) or (f.qualifier is null and r.doc_id is not null) as as_region,
+        bool_or(f.kind = 'region') over (partition by f.doc_id, f.start_char) as has_region,
+        bool_or(f.kind = 'other') over (partition by f.doc_id, f.start_char) as has_other,
+        bool_or(f.kind = 'city' and f.population >= 50000 and f.method in ('exact', 'alias'))
+            over (partition by f.doc_id, f.start_char, f.country_code, f.admin1_code)
+        or bool_or(f.kind = 'city' and f.feature_code = 'PPLC' and f.method in ('exact', 'alias'))
+            over (partition by f.doc_id, f.start_char, f.country_code) as has_namesake_city
+    from features as f
+    left join region_senses as r on r.doc_id = f.doc_id and r.name_key = f.name_key
+),
+
+kept as (
+    select * exclude (as_region, has_region, has_other, has_namesake_city)
+    from readings
+    where case
+        when as_region and has_region then kind = 'region'
+        when qualifier = 'county' and has_other then kind = 'other'
+        when qualifier is null and kind = 'region' and not as_region then not has_namesake_city
+        else true
+    end
+),
+
+-- how the candidate stands among the mention's other candidates
 final as (
     select
         f.*,
@@ -193,10 +227,8 @@ final as (
         rank() over (partition by f.doc_id, f.start_char order by f.population desc) as population_rank,
         sum(case when f.kind = 'country' then 1 else 0 end) over (partition by f.doc_id, f.start_char)
             as country_readings,
-        max(case when f.kind = 'city' and f.method in ('exact', 'alias') then f.log_population end)
-            over (partition by f.doc_id, f.start_char, f.country_code, f.admin1_code) as namesake_city_population,
         null::double as base_score
-    from features as f
+    from kept as f
 )
 
 select * from final
