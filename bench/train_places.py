@@ -63,7 +63,8 @@ def read_lgl(path: Path) -> list[dict]:
                 continue
             tops.append((int(t.findtext("start")), int(t.findtext("end")), _f(gz.findtext("lat")),
                          _f(gz.findtext("lon"))))
-        docs.append({"text": art.findtext("text") or "", "toponyms": tops})
+        docs.append({"text": art.findtext("text") or "", "toponyms": tops,
+                     "url": art.findtext("url") or art.findtext("domain")})
     return docs
 
 
@@ -73,7 +74,7 @@ def read_geovirus(path: Path) -> list[dict]:
     for art in ET.parse(path).getroot().iter("article"):
         tops = [(int(x.findtext("start")) - 1, int(x.findtext("end")) - 1, _f(x.findtext("lat")),
                  _f(x.findtext("lon"))) for x in art.iter("location")]
-        docs.append({"text": art.findtext("text") or "", "toponyms": tops})
+        docs.append({"text": art.findtext("text") or "", "toponyms": tops, "url": art.findtext("source")})
     return docs
 
 
@@ -109,9 +110,12 @@ def reach(kind: pd.Series, country: pd.Series) -> np.ndarray:
     return np.where(kind.to_numpy() == "continent", CONTINENT_RADIUS, out)
 
 
-def build_rows(g: Geocoder, docs: list[dict], corpus: str, table: str, model: ranker.Ranker) -> pd.DataFrame:
+def build_rows(g: Geocoder, docs: list[dict], corpus: str, table: str, model: ranker.Ranker,
+               sources: bool = False) -> pd.DataFrame:
     """Run the production models over `docs` (batches as geocode makes them) with `model`; return `table`'s
-    rows labelled by distance to gold, keyed by corpus and document index."""
+    rows labelled by distance to gold, keyed by corpus and document index. With `sources`, each article's
+    URL goes in as `newsfacts geocode` takes it, so the source's other articles (their context-free
+    readings, never their gold) give the source evidence."""
     frames = []
     for b in range(0, len(docs), BATCH):
         batch = docs[b:b + BATCH]
@@ -119,7 +123,7 @@ def build_rows(g: Geocoder, docs: list[dict], corpus: str, table: str, model: ra
         for i, d in enumerate(batch):
             rows += g.mentions_for(str(b + i), d["text"], [[s, e] for s, e, *_ in d["toponyms"]])
         with ranker.using(model):
-            g.resolve(rows, {})
+            g.resolve(rows, {str(b + i): d["url"] for i, d in enumerate(batch) if sources and d.get("url")})
         frames.append(g.con.execute(f"select * from {table}").df())
     df = pd.concat(frames, ignore_index=True)
     gold = pd.DataFrame([(str(i), s, la, lo) for i, d in enumerate(docs) for s, _, la, lo in d["toponyms"]],
@@ -171,9 +175,14 @@ def train(g: Geocoder, docs: dict[str, list[dict]], prior_rows: dict[str, pd.Dat
         other = prior_df[prior_df["doc_id"].astype(int) % 2 != fold]
         fold_prior = fit(other, ranker.PRIOR_NUMERIC, vocab)
         for corpus, cdocs in docs.items():
-            part = [d if i % 2 == fold else {"text": d["text"], "toponyms": []} for i, d in enumerate(cdocs)]
-            rows = build_rows(g, part, corpus, "int_toponym_features", ranker.Ranker(prior=fold_prior))
-            context_rows.append(rows[rows["doc_id"].astype(int) % 2 == fold])
+            part = [d if i % 2 == fold else {"text": d["text"], "toponyms": [], "url": None}
+                    for i, d in enumerate(cdocs)]
+            # each article once without its URL (as the scorers pass it) and once with it (as the pipeline
+            # does), so the model learns the source evidence without depending on it
+            for sources in (False, True):
+                rows = build_rows(g, part, corpus, "int_toponym_features", ranker.Ranker(prior=fold_prior),
+                                  sources)
+                context_rows.append(rows[rows["doc_id"].astype(int) % 2 == fold])
     full = fit(pd.concat(context_rows, ignore_index=True), ranker.PRIOR_NUMERIC + ranker.CONTEXT_NUMERIC, vocab)
     return ranker.Ranker(prior=prior, full=full)
 

@@ -73,8 +73,7 @@ def feature_matrix(df: pd.DataFrame, numeric: list[str], categorical: dict[str, 
     out = pd.DataFrame({c: pd.to_numeric(df[c].astype("float64"), errors="coerce") for c in numeric},
                        index=df.index)
     for c, vocab in categorical.items():
-        codes = pd.Categorical(df[c].astype("object").where(df[c].notna(), None), categories=vocab).codes
-        out[c] = np.where(codes < 0, np.nan, codes).astype("float64")
+        out[c] = df[c].astype("object").map({v: float(i) for i, v in enumerate(vocab)}).astype("float64")
     return out
 
 

@@ -84,7 +84,7 @@ focus_admin1 as (
 ),
 
 -- a toponym the gazetteer cannot place (a street, a park, a river, a neighbourhood, a village it lacks) lies,
--- most likely, in the most specific place that encloses its passage: the nearest town resolved in the same
+-- most likely, in the most specific place that encloses its passage: the one town resolved in the same
 -- sentence, else the town the document names most (at least 60 % of its town mentions), else the document's
 -- first-level region or country. Method 'enclosing' with at most half confidence, so a map shows it there
 -- and an analyst can filter it out
@@ -102,14 +102,16 @@ towns as (
     where b.is_accepted and b.kind = 'city'
 ),
 
+-- a sentence that names one town (however often) places its other names there; one naming several towns
+-- ("talks in Moscow, Washington and Paris") says nothing about which
 sentence_town as (
-    select u.doc_id, u.start_char, t.place_id
+    select u.doc_id, u.start_char, any_value(t.place_id) as place_id
     from unplaced as u
     inner join mentions as m on m.doc_id = u.doc_id and m.start_char = u.start_char
     inner join towns as t on t.doc_id = u.doc_id and t.sentence_idx = u.sentence_idx
     where m.qualifier is null  -- a name written as a region or county is no town's part
-    qualify row_number() over (partition by u.doc_id, u.start_char
-                               order by abs(t.start_char - u.start_char), t.start_char) = 1
+    group by u.doc_id, u.start_char
+    having count(distinct t.place_id) = 1
 ),
 
 document_town as (
