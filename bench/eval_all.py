@@ -2,7 +2,7 @@
 
 1. the seeds gold (a real pipeline run on seeds/ into a scratch warehouse, scored by the shared scorer);
 2. article-body extraction on the 181 benchmark pages (newsfacts vs trafilatura alone);
-3. toponym resolution on LGL (given spans, and end to end);
+3. place resolution cross-corpus (each corpus with the ranker trained without it), then LGL in detail;
 4. actor alias folding on tests/data/alias_cases.json.
 """
 
@@ -43,8 +43,10 @@ def main() -> int:
     failures += section("article extraction benchmark (181 pages, shingle F1)",
                         [py, "bench/eval_extraction.py", "--data",
                          str(shared / "data/article-extraction-benchmark")]) != 0
-    failures += section("LGL toponym resolution", [py, "bench/eval_lgl.py", "--lgl",
-                                                   str(shared / "data/lgl/lgl.xml")]) != 0
+    failures += section("places, cross-corpus first (GeoVirus, LGL; official scorer + end to end)",
+                        [py, "bench/eval_places.py", "--shared", str(shared)]) != 0
+    failures += section("LGL toponym resolution (production model: in-sample on LGL)",
+                        [py, "bench/eval_lgl.py", "--lgl", str(shared / "data/lgl/lgl.xml")]) != 0
     failures += section("actor alias cases", [py, "bench/eval_actors.py"]) != 0
     failures += section("robustness: bad inputs, fuzz cases, faults", [py, "bench/eval_robustness.py"]) != 0
     print(f"\n{failures} evaluation step(s) failed" if failures else "\nall evaluation steps ran")
