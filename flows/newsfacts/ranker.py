@@ -31,7 +31,7 @@ DEFAULT_MODEL = Path(__file__).with_name("models") / "places_ranker.json"
 PRIOR_NUMERIC = ["log_population", "as_written", "surface_upper", "surface_dotted", "name_length",
                  "is_calendar_word", "is_demonym_word", "candidates", "population_gap", "population_rank",
                  "country_readings"]
-PRIOR_CATEGORICAL = ["kind", "origin", "method", "name_type", "qualifier", "feature_code"]
+PRIOR_CATEGORICAL = ["kind", "method", "name_type", "qualifier"]
 # context features (int_toponym_features), on top of the context-free ones
 CONTEXT_NUMERIC = ["base_score", "prior_probability", "prior_rank", "container_region", "container_country",
                    "contained_region", "country_share", "admin1_share", "doc_names", "anchor_same", "anchor_near",
