@@ -96,7 +96,10 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
         where p.kind <> 'city' or p.population >= {int(min_population)}
         group by all""").fetchall()
     lk = Lookup()
+    land_names = set()
     for key, tkey, kind, ntype, strength in rows:
+        if kind in ("country", "continent") and ntype in ("official", "alternate", "ascii"):
+            land_names.add(key)
         if ntype == "abbreviation":
             lk.context_keys.add(key)
             continue
@@ -118,7 +121,8 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
         lk.strength[key] = max(lk.strength.get(key, 0), strength)
         if len(tkey) >= 5:
             lk.translit[tkey] = max(lk.translit.get(tkey, 0), strength if ntype != "historic" else 1)
-    lk.demonyms = _demonyms()
+    # a nationality written as the land's name ("UK", "New Zealand", "Hong Kong" in aigeodb) is the land
+    lk.demonyms = _demonyms() - land_names
     return lk
 
 
