@@ -9,12 +9,13 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SHARED ?= ../shared
 
-.PHONY: setup browser run test lint bench bench-first-run eval serve clean-data help docs-check
+.PHONY: setup browser run test lint bench bench-first-run eval train-places serve clean-data help docs-check
 help:
 	@echo "make run    - set up .venv from uv.lock and run the pipeline on seeds/ -> data/newsfacts.duckdb"
 	@echo "make test   - set up and run the test suite"
 	@echo "make eval   - quality figures against the seeds gold and the shared data sets"
 	@echo "make bench  - speed and memory benchmarks (make bench-first-run: first runs on empty Prefect homes)"
+	@echo "make train-places - retrain the place ranker on LGL + GeoVirus (cross-corpus figures in its metadata)"
 	@echo "make serve  - Prefect server on 127.0.0.1:4200 + the scheduled-inbox and backfill deployments"
 	@echo "make lint   - ruff"
 	@echo "make docs-check - README and docs/ against the code: contract, layout, settings, links"
@@ -53,6 +54,9 @@ docs-check: setup
 
 eval: setup
 	$(PY) bench/eval_all.py --shared $(SHARED)
+
+train-places: setup   # the place ranker: leave-one-corpus-out models + production model (docs/places.md)
+	$(PY) bench/train_places.py --shared $(SHARED)
 
 BENCH_SIZES ?= 181,1000
 bench: setup   # make bench BENCH_SIZES=181,1000,10000 for the 10,000-document corpus too

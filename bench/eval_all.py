@@ -2,7 +2,7 @@
 
 1. the seeds gold (a real pipeline run on seeds/ into a scratch warehouse, scored by the shared scorer);
 2. article-body extraction on the 181 benchmark pages (newsfacts vs trafilatura alone);
-3. toponym resolution on LGL (given spans, and end to end);
+3. place resolution cross-corpus (each corpus with the ranker trained without it), then LGL in detail;
 4. actors on the shared development set Reuters-128 beside plain spaCy NER (shared scorer), and actor
    alias folding on tests/data/alias_cases.json.
 """
@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -45,10 +44,10 @@ def main() -> int:
     failures += section("article extraction benchmark (181 pages, shingle F1)",
                         [py, "bench/eval_extraction.py", "--data",
                          str(shared / "data/article-extraction-benchmark")]) != 0
-    failures += section("LGL toponym resolution", [py, "bench/eval_lgl.py", "--lgl",
-                                                   str(shared / "data/lgl/lgl.xml")]) != 0
-    # the scorer runs newsfacts with a fresh Prefect home: its first ephemeral start can pass the 20 s default
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    failures += section("places, cross-corpus first (GeoVirus, LGL; official scorer + end to end)",
+                        [py, "bench/eval_places.py", "--shared", str(shared)]) != 0
+    failures += section("LGL toponym resolution (production model: in-sample on LGL)",
+                        [py, "bench/eval_lgl.py", "--lgl", str(shared / "data/lgl/lgl.xml")]) != 0
     failures += section("actors on Reuters-128 (development set: in-sample) beside plain spaCy NER",
                         [py, str(shared / "tools/score_actors.py"), str(shared / "data/reuters-128/reuters-128.jsonl"),
                          "--baseline-spacy", "--examples", "0"]) != 0

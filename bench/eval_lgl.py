@@ -10,8 +10,10 @@ End to end (finding toponyms ourselves with spaCy + the gazetteer matcher): prec
 Each article's URL is passed as its source, as the pipeline passes a page's URL: the other articles of the
 same paper say where its bare names lie.
 
-Rules are tuned on the dev half (even article ids) only; the odd half is held out and reported beside
-it, so a rule that only fits the articles it was tuned on shows up as a gap between the halves.
+The production place ranker is trained on all of LGL (and GeoVirus), so these figures are in-sample; the
+dev/held-out halves only show the gap left by curated names written while reading LGL. The cross-corpus
+figures (a ranker trained without LGL, NEWSFACTS_PLACES_MODEL=flows/newsfacts/models/places_ranker.without_lgl.json)
+come from bench/eval_places.py; see docs/places.md.
 
 Usage: python bench/eval_lgl.py [--lgl PATH] [--json] [--no-e2e] [--limit N] [--half all|dev|heldout]
 """

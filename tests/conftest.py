@@ -37,9 +37,8 @@ def gazetteer_path() -> Path:
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One real, temporary Prefect server for the whole session (it takes ~15 s to start)."""
-    from prefect.testing.utilities import prefect_test_harness
-
     from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
         # Command-line runs in subprocesses report to this same server instead of each starting its own

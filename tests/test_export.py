@@ -23,7 +23,8 @@ def test_export_writes_every_mart_and_view_and_reads_back(seeds_warehouse, tmp_p
     con = duckdb.connect(str(seeds_warehouse), read_only=True)
     marts = {name for (name,) in con.execute(
         "select table_name from duckdb_tables() where table_name like 'dim_%' or table_name like 'fact_%' "
-        "or table_name in ('unresolved_toponym', 'dropped_actor_candidate') union all select view_name from duckdb_views() where not internal"
+        "or table_name in ('unresolved_toponym', 'dropped_actor_candidate') "
+        "union all select view_name from duckdb_views() where not internal"
     ).fetchall()}
     counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in marts | {"documents"}}
     ingest_days = {str(d) for (d,) in con.execute(

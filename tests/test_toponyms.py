@@ -59,3 +59,18 @@ def test_county_abbreviation_and_canadian_province_context(lookup):
     assert mention_from_span(body, 35, 41, lookup)["context_key"] == "ont"
     got = surfaces(find_toponyms(body, [], lookup))
     assert got["Loudon Co."]["qualifier"] == "county"
+
+
+def test_a_land_named_as_its_own_nationality_is_still_a_place(lookup):
+    """aigeodb gives "UK", "New Zealand" and "Hong Kong" as nationalities; written alone they are the land."""
+    text = "Cases rose in the UK, New Zealand and Hong Kong, British officials said."
+    ents = [(text.index(w), text.index(w) + len(w), "GPE") for w in ("UK", "New Zealand", "Hong Kong")]
+    found = surfaces(find_toponyms(text, ents, lookup))
+    assert {"UK", "New Zealand", "Hong Kong"} <= set(found) and "British" not in found
+
+
+def test_a_span_knows_its_sentence():
+    """Spans given to geocode carry a sentence index, so an unknown name can be placed by its sentence's town."""
+    text = 'Crowds met in Lyon. Then "Qwxz Street" filled.\nAnother line.'
+    rows = [mention_from_span(text, text.index(w), text.index(w) + len(w)) for w in ("Lyon", "Qwxz", "Another")]
+    assert [r["sentence_idx"] for r in rows] == [0, 1, 2]

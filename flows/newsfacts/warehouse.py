@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from newsfacts import dictionary
+from newsfacts import dictionary, ranker
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 LAYERS = ("staging", "intermediate", "marts", "views")
@@ -124,6 +124,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all")
             con.execute(f"create or replace {kind} {name} as\n{sql}")
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
+        ranker.after_model(con, name)  # the learned place ranker fills in its score columns
         done.append(name)
     # `create or replace` drops comments: re-apply the data dictionary so every snapshot explains itself.
     dictionary.apply_comments(con)

@@ -1,4 +1,5 @@
--- every gazetteer place a toponym mention could denote, with a context-free prior score
+-- every gazetteer place a toponym mention could denote, with its context-free features (base_score is
+-- filled in by the learned ranker right after this model is built)
 with mentions as (
     select * from toponym_mentions
 ),
@@ -137,11 +138,14 @@ matches as (
     group by doc_id, start_char, place_id
 ),
 
-scored as (
+-- explainable, context-free features of each (mention, candidate) pair; the learned ranker
+-- (flows/newsfacts/ranker.py) turns them into base_score, no weight is set by hand here
+features as (
     select
         m.doc_id,
         m.start_char,
         m.end_char,
+        m.surface,
         m.name_key,
         m.qualifier,
         m.context_key,
@@ -149,7 +153,9 @@ scored as (
         x.place_id,
         x.method,
         x.name_type,
+        x.as_written,
         p.kind,
+        p.origin,
         p.country_code,
         p.admin1_code,
         p.admin2_id,
@@ -157,61 +163,72 @@ scored as (
         p.feature_code,
         p.latitude,
         p.longitude,
-        case p.kind
-            when 'country' then 14.0
-            when 'continent' then 14.0
-            -- a region weighs like a city of its people (summed member places), up to a two-million city's
-            when 'region' then case when p.population > 0 then least(9.5, 1.5 * log10(p.population)) else 9.5 end
-            -- a curated region, sea or range is on the list because news names it often
-            when 'other' then case when p.origin = 'curated' then 10.0 else 7.0 end
-            -- a city by its people; a US postal place has no population figure, and cities500 lacks it,
-            -- so it is a small town
-            else case when p.origin = 'us_postal' then 4.5 else 1.5 * log10(greatest(p.population, 1)) end
-                + case when p.feature_code = 'PPLC' then 1.5 else 0 end
-        end
-        + case x.method
-            when 'exact' then 0.0
-            when 'alias' then case when p.kind in ('country', 'continent') then 0.0 else -0.5 end
-            when 'historic' then -1.5
-            else -2.5
-        end
-        + case when x.name_type = 'partial' then -1.0 else 0.0 end
-        + case
-            when m.qualifier = 'region' and p.kind = 'region' then 8.0
-            when m.qualifier = 'region' then -8.0
-            when m.qualifier = 'county' and p.kind = 'other' then 8.0
-            when m.qualifier = 'county' then -8.0
-            else 0.0
-        end
-        + case when p.kind = 'region' and x.name_type not in ('official', 'ascii', 'demonym') then -2.0 else 0.0 end
-        -- an abbreviation written with its full stops ("Fla.") is that abbreviation, not the town Flå
-        + case when x.name_type = 'abbreviation' and not (x.as_written and contains(m.surface, '.')) then -3.0
-               else 0.0 end
-        + case when x.name_type = 'short' then -1.0 else 0.0 end
-        + case when x.name_type = 'demonym' then -2.0 else 0.0 end
-        as prior_score
+        log10(greatest(p.population, 0) + 1) as log_population,
+        m.surface = upper(m.surface) as surface_upper,
+        contains(m.surface, '.') as surface_dotted,
+        length(m.name_key) as name_length,
+        m.end_char - m.start_char - length(m.surface) as surface_trimmed,
+        -- a month, weekday or language-like word is rarely the hamlet of that name
+        m.name_key in ('january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september',
+                       'october', 'november', 'december', 'monday', 'tuesday', 'wednesday', 'thursday',
+                       'friday', 'saturday', 'sunday') as is_calendar_word
     from mentions as m
     inner join matches as x on x.doc_id = m.doc_id and x.start_char = m.start_char
     inner join places as p on p.place_id = x.place_id
 ),
 
--- a region that shares its name with a big city inside it ("Geneva", "Moscow") yields to the city
-namesake_cities as (
-    select distinct doc_id, start_char, country_code, admin1_code
-    from scored
-    where kind = 'city' and population >= 50000 and method in ('exact', 'alias')
+-- a name the gazetteer also lists as a people's name ("English", "Kurdish") is evidence of a non-place
+demonym_names as (
+    select distinct name_key from place_names where name_type = 'demonym'
 ),
 
+-- what the text says outright narrows the readings before any scoring: a name written as a region ("Krasnodar
+-- region") or a county ("Edgar County") is that kind of place when the gazetteer has one; a region that shares
+-- its name with a city of 50,000 people or more inside it ("Geneva"), or with its country's capital ("Moscow"),
+-- is read as the city unless the text says region
+-- one sense per document: a name the document writes as a region once ("the Luhansk and Donetsk regions")
+-- is that region wherever else it stands bare ("nearly all of Luhansk")
+region_senses as (
+    select distinct doc_id, name_key from mentions where qualifier = 'region'
+),
+
+readings as (
+    select
+        f.*,
+        coalesce(f.qualifier = 'region', false) or (f.qualifier is null and r.doc_id is not null) as as_region,
+        bool_or(f.kind = 'region') over (partition by f.doc_id, f.start_char) as has_region,
+        bool_or(f.kind = 'other') over (partition by f.doc_id, f.start_char) as has_other,
+        bool_or(f.kind = 'city' and f.population >= 50000 and f.method in ('exact', 'alias'))
+            over (partition by f.doc_id, f.start_char, f.country_code, f.admin1_code)
+        or bool_or(f.kind = 'city' and f.feature_code = 'PPLC' and f.method in ('exact', 'alias'))
+            over (partition by f.doc_id, f.start_char, f.country_code) as has_namesake_city
+    from features as f
+    left join region_senses as r on r.doc_id = f.doc_id and r.name_key = f.name_key
+),
+
+kept as (
+    select * exclude (as_region, has_region, has_other, has_namesake_city)
+    from readings
+    where case
+        when as_region and has_region then kind = 'region'
+        when qualifier = 'county' and has_other then kind = 'other'
+        when qualifier is null and kind = 'region' and not as_region then not has_namesake_city
+        else true
+    end
+),
+
+-- how the candidate stands among the mention's other candidates
 final as (
     select
-        s.*,
-        s.prior_score + case when s.kind = 'region' and n.doc_id is not null then -3.5 else 0.0 end
-            as base_score
-    from scored as s
-    left join namesake_cities as n
-        on n.doc_id = s.doc_id and n.start_char = s.start_char
-        and n.country_code = s.country_code and n.admin1_code = s.admin1_code
-        and s.kind = 'region'
+        f.*,
+        f.name_key in (select name_key from demonym_names) as is_demonym_word,
+        count(*) over (partition by f.doc_id, f.start_char) as candidates,
+        max(f.log_population) over (partition by f.doc_id, f.start_char) - f.log_population as population_gap,
+        rank() over (partition by f.doc_id, f.start_char order by f.population desc) as population_rank,
+        sum(case when f.kind = 'country' then 1 else 0 end) over (partition by f.doc_id, f.start_char)
+            as country_readings,
+        null::double as base_score
+    from kept as f
 )
 
 select * from final

@@ -1,0 +1,150 @@
+"""The learned place ranker: gradient-boosted trees that score (mention, candidate) rows the SQL models built.
+
+The SQL keeps candidate generation and explainable features; no weight is set by hand. Two LightGBM models,
+trained by bench/train_places.py on news corpora with a fixed seed, fill in two columns right after the model
+that builds their rows:
+  prior: int_toponym_candidates.base_score, the context-free log-odds that a reading is the place meant
+         (it feeds the document-context pass, int_toponym_doc_context)
+  full:  int_toponym_features.score, the log-odds with the document's and the source's context
+Scoring is one batch per table (Arrow in, one LightGBM call, Arrow out), never a loop over mentions.
+
+The model file is flows/newsfacts/models/places_ranker.json unless NEWSFACTS_PLACES_MODEL names another
+(a model trained without the corpus being scored, for cross-corpus figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+DEFAULT_MODEL = Path(__file__).with_name("models") / "places_ranker.json"
+
+# context-free features (int_toponym_candidates)
+PRIOR_NUMERIC = ["log_population", "as_written", "surface_upper", "surface_dotted", "name_length",
+                 "is_calendar_word", "is_demonym_word", "candidates", "population_gap", "population_rank",
+                 "country_readings"]
+PRIOR_CATEGORICAL = ["kind", "method", "name_type", "qualifier"]
+# context features (int_toponym_features), on top of the context-free ones
+CONTEXT_NUMERIC = ["base_score", "prior_probability", "prior_rank", "container_region", "container_country",
+                   "contained_region", "country_share", "admin1_share", "doc_names", "anchor_same", "anchor_near",
+                   "coherent_names", "county_town_link", "county_bare_link", "region_sense",
+                   "source_admin1_share", "source_country_share", "source_domain_country", "shared_container",
+                   "shared_anchor", "shared_county"]
+STAGES = {
+    "prior": ("int_toponym_candidates", "base_score", PRIOR_NUMERIC, PRIOR_CATEGORICAL),
+    "full": ("int_toponym_features", "score", PRIOR_NUMERIC + CONTEXT_NUMERIC, PRIOR_CATEGORICAL),
+}
+
+
+@dataclass
+class Stage:
+    """One trained booster with the feature columns and category vocabularies it was trained on."""
+    booster: object
+    numeric: list[str]
+    categorical: dict[str, list[str]]
+
+    def matrix(self, df: pd.DataFrame) -> pd.DataFrame:
+        return feature_matrix(df, self.numeric, self.categorical)
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        if not len(df):
+            return np.zeros(0)
+        return self.booster.predict(self.matrix(df), raw_score=True)
+
+    def to_dict(self) -> dict:
+        return {"model": self.booster.model_to_string(), "numeric": self.numeric, "categorical": self.categorical}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Stage:
+        import lightgbm as lgb
+        return cls(lgb.Booster(model_str=d["model"]), list(d["numeric"]), dict(d["categorical"]))
+
+
+def feature_matrix(df: pd.DataFrame, numeric: list[str], categorical: dict[str, list[str]]) -> pd.DataFrame:
+    """Numeric columns as floats, categorical ones as codes of the training vocabulary (unseen values: NaN)."""
+    out = pd.DataFrame({c: pd.to_numeric(df[c].astype("float64"), errors="coerce") for c in numeric},
+                       index=df.index)
+    for c, vocab in categorical.items():
+        out[c] = df[c].astype("object").map({v: float(i) for i, v in enumerate(vocab)}).astype("float64")
+    return out
+
+
+@dataclass
+class Ranker:
+    prior: Stage | None = None
+    full: Stage | None = None
+    meta: dict | None = None
+
+    def save(self, path: Path, meta: dict | None = None) -> None:
+        payload = {"format": 1, "meta": meta or self.meta or {},
+                   "prior": self.prior.to_dict() if self.prior else None,
+                   "full": self.full.to_dict() if self.full else None}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Ranker:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(Stage.from_dict(d["prior"]) if d.get("prior") else None,
+                   Stage.from_dict(d["full"]) if d.get("full") else None, d.get("meta"))
+
+
+_cache: dict[str, Ranker] = {}
+_override: list[Ranker] = []
+
+
+def model_path() -> Path:
+    return Path(os.environ.get("NEWSFACTS_PLACES_MODEL") or DEFAULT_MODEL)
+
+
+def current() -> Ranker:
+    """The ranker in use: a training script's override, else the (cached) model file."""
+    if _override:
+        return _override[-1]
+    path = model_path()
+    key = str(path.resolve())
+    if key not in _cache:
+        if not path.exists():
+            raise FileNotFoundError(f"place ranker model {path} is missing: run `make train-places`")
+        _cache[key] = Ranker.load(path)
+    return _cache[key]
+
+
+@contextmanager
+def using(ranker: Ranker):
+    """Score with `ranker` instead of the model file (training builds features through the production path)."""
+    _override.append(ranker)
+    try:
+        yield ranker
+    finally:
+        _override.pop()
+
+
+def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: Stage | None) -> None:
+    """Fill `column` of `table` with the stage's log-odds, over the whole table at once (Arrow round trip)."""
+    if stage is None:
+        return
+    tbl = con.sql(f"select * from {table}").to_arrow_table()
+    cols = stage.numeric + list(stage.categorical)
+    scores = stage.predict(tbl.select(cols).to_pandas())
+    tbl = tbl.set_column(tbl.schema.get_field_index(column), column, pa.array(scores, type=pa.float64()))
+    con.register("_nf_scored", tbl)
+    try:
+        con.execute(f"create or replace table {table} as select * from _nf_scored")
+    finally:
+        con.unregister("_nf_scored")
+
+
+def after_model(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Hook run after each SQL model: scores the tables the ranker owns a column of."""
+    for stage_name, (table, column, _, _) in STAGES.items():
+        if name == table:
+            score_table(con, table, column, getattr(current(), stage_name))
