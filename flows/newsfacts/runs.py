@@ -99,12 +99,15 @@ class Selection:
 
 
 def models_version(settings: Settings) -> str:
-    """A digest of the SQL models and the suites: when they change, the marts are rebuilt and published."""
+    """A digest of the SQL models, the suites and the place ranker: when one changes, the marts are rebuilt
+    and published."""
     digest = hashlib.sha256()
     for root in (settings.sql_dir, settings.expectations_dir):
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.suffix in (".sql", ".json"):
                 digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    if settings.places_model.exists():
+        digest.update(b"places_model\0" + settings.places_model.read_bytes())
     return digest.hexdigest()[:16]
 
 
