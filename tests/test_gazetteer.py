@@ -68,3 +68,16 @@ def test_county_bare_name_is_a_short_alias(gaz):
     types = {r[0] for r in gaz.execute("""select n.name_type from place_name n join place p using (place_id)
                                           where n.name_key = 'oconee' and p.name = 'Oconee County'""").fetchall()}
     assert types == {"short"}
+
+
+def test_reading_packaged_place_data_leaves_logging_alone():
+    """aigeodb configures the root logger when imported; a run must not print every library's INFO lines."""
+    import subprocess
+    import sys
+
+    probe = ("import logging; from newsfacts.gazetteer import aigeodb_connection; "
+             "from newsfacts.toponyms import _demonyms; "
+             "aigeodb_connection('states.sqlite3').close(); _demonyms(); print(logging.getLogger().handlers)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

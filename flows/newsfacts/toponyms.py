@@ -133,12 +133,9 @@ def _gaz_prefix(con) -> str:
 
 def _demonyms() -> set[str]:
     """Nationality adjectives (Russian, Ukrainian, Belarusian): never places themselves."""
-    import sqlite3
-    from pathlib import Path
+    from newsfacts.gazetteer import aigeodb_connection
 
-    import aigeodb
-    path = Path(aigeodb.__file__).parent / "sqlite" / "countries.sqlite3"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as c:
+    with aigeodb_connection("countries.sqlite3") as c:
         nat = [r[0] for r in c.execute("select nationality from countries where nationality is not null")]
     out = set()
     for n in nat:
