@@ -128,13 +128,19 @@ matches as (
         doc_id,
         start_char,
         place_id,
-        arg_min(method, case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end)
-            as method,
-        arg_min(name_type, case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end)
-            as name_type,
+        -- the best way the name matched: by method, then by the kind of name, then by name; a total order,
+        -- so the result never depends on the order rows arrive in (threads and Dask agree)
+        arg_min(method, (method_rank, type_rank, method, name_type)) as method,
+        arg_min(name_type, (method_rank, type_rank, method, name_type)) as name_type,
         bool_or(as_written) as as_written
-    from (select * from exact_matches union all select * from fuzzy_matches union all select * from partial_matches
-          union all select * from demonym_matches)
+    from (
+        select
+            *,
+            case method when 'exact' then 0 when 'alias' then 1 when 'historic' then 2 else 3 end as method_rank,
+            case name_type when 'official' then 0 when 'ascii' then 1 when 'alternate' then 2 else 3 end as type_rank
+        from (select * from exact_matches union all select * from fuzzy_matches union all select * from partial_matches
+              union all select * from demonym_matches)
+    )
     group by doc_id, start_char, place_id
 ),
 
