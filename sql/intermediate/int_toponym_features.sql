@@ -153,27 +153,38 @@ coherence as (
     group by all
 ),
 
--- a town named together with the county it lies in ("Paris ... Edgar County"): both readings agree
+-- a town and the county it lies in, both named in one document ("Paris ... Edgar County")
+county_pairs as (
+    select
+        c.doc_id,
+        c.start_char as town_start,
+        c.place_id as town_place,
+        k.start_char as county_start,
+        k.place_id as county_place,
+        k.qualifier as county_qualifier,
+        k.method as county_method
+    from candidates as c
+    inner join candidates as k
+        on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+),
+
+-- both readings agree: the town gains from a county written as such or likely meant
 county_links as (
     select doc_id, start_char, place_id, bool_or(kind = 'town') as town_link, bool_or(kind = 'bare') as bare_link
     from (
-        select c.doc_id, c.start_char, c.place_id, 'town' as kind
-        from candidates as c
-        inner join candidates as k
-            on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+        select p.doc_id, p.town_start as start_char, p.town_place as place_id, 'town' as kind
+        from county_pairs as p
         left join doc_context as kd
-            on kd.doc_id = k.doc_id and kd.start_char = k.start_char and kd.place_id = k.place_id
-        where k.qualifier = 'county' or k.method <> 'alias' or kd.p1 >= 0.5
+            on kd.doc_id = p.doc_id and kd.start_char = p.county_start and kd.place_id = p.county_place
+        where p.county_qualifier = 'county' or p.county_method <> 'alias' or kd.p1 >= 0.5
         union all
         -- a county called by its bare name ("Oxford") only when the town is its name's likely reading:
         -- any "Woodstock" lies in some county that shares a name with a place elsewhere
-        select k.doc_id, k.start_char, k.place_id, 'bare' as kind
-        from candidates as c
-        inner join candidates as k
-            on k.doc_id = c.doc_id and k.place_id = c.admin2_id and k.name_key <> c.name_key
+        select p.doc_id, p.county_start as start_char, p.county_place as place_id, 'bare' as kind
+        from county_pairs as p
         left join doc_context as dc
-            on dc.doc_id = c.doc_id and dc.start_char = c.start_char and dc.place_id = c.place_id
-        where k.method <> 'alias' or dc.p1 >= 0.5
+            on dc.doc_id = p.doc_id and dc.start_char = p.town_start and dc.place_id = p.town_place
+        where p.county_method <> 'alias' or dc.p1 >= 0.5
     )
     group by all
 ),
