@@ -59,8 +59,9 @@ train-places: setup   # the place ranker: leave-one-corpus-out models + producti
 	$(PY) bench/train_places.py --shared $(SHARED)
 
 BENCH_SIZES ?= 181,1000
+EDITION_SIZES ?= 1000
 bench: setup   # make bench BENCH_SIZES=181,1000,10000 for the 10,000-document corpus too
-	$(PY) bench/bench_pipeline.py --shared $(SHARED) --sizes $(BENCH_SIZES)
+	$(PY) bench/bench_pipeline.py --shared $(SHARED) --sizes $(BENCH_SIZES) --edition-sizes $(EDITION_SIZES)
 
 bench-first-run: setup   # a new user's first run, 10 times, each on a new, empty Prefect home
 	$(PY) bench/bench_first_run.py --tries 10

@@ -227,7 +227,8 @@ def report(f: dict) -> list[str]:
     sampled = f" (estimated from every {f['bound_sampled_every']}th page)" if f["bound_sampled_every"] > 1 else ""
     su = f["startup_s"]
     return [
-        f"newsfacts bench: {f['documents']} pages ({f['loaded']} loaded, {f['quarantined']} quarantined, "
+        f"newsfacts bench: {f['documents']} pages{' of near-identical editions' if f.get('kind') == 'editions' else ''}"
+        f" ({f['loaded']} loaded, {f['quarantined']} quarantined, "
         f"{f['english_words']} words of clean English text), 1 process",
         f"  end to end          {f['docs_per_s']:>8} docs/s  ({f['pipeline_s']} s, start-up excluded)",
         *(f"  stage {k:<13} {v:>8} docs/s  ({f['stage_s'][k]} s)" for k, v in f["stage_docs_per_s"].items()),
@@ -247,6 +248,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--sizes", default="181,1000", help="corpus sizes, comma-separated (181 = the real pages)")
+    ap.add_argument("--edition-sizes", default="", help="sizes of corpora of near-identical editions (wire news), "
+                    "comma-separated")
     ap.add_argument("--bound-every", type=int, default=0,
                     help="measure the bound on every k-th page (default: all pages up to 1,000, else every 10th)")
     ap.add_argument("--keep", help="keep the scratch warehouses under this folder")
@@ -272,10 +275,12 @@ def main() -> int:
         print(f"gazetteer build from packaged data: {gaz['build_s']} s ({gaz['file_mb']} MB file); peak memory "
               f"{rss.get('gazetteer-build')} MB, {gaz['build_peak_added_mb']:+} MB over the idle process; toponym "
               f"lookup {gaz['lookup_load_s']} s to load, {gaz['lookup_resident_mb']} MB resident", flush=True)
-    for n in (int(s) for s in args.sizes.split(",") if s):
-        source = ensure_corpus(Path(args.shared), n)
+    corpora = [(int(s), "unique") for s in args.sizes.split(",") if s]
+    corpora += [(int(s), "editions") for s in args.edition_sizes.split(",") if s]
+    for n, kind in corpora:
+        source = ensure_corpus(Path(args.shared), n, kind=kind)
         every = args.bound_every or (1 if n <= 1000 else 10)
-        fig = figures(n, run_corpus(source, every, Path(args.keep) if args.keep else None))
+        fig = figures(n, run_corpus(source, every, Path(args.keep) if args.keep else None)) | {"kind": kind}
         all_figures.append(fig)
         print("\n".join(report(fig)), flush=True)
     if args.json:

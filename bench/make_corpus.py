@@ -8,6 +8,10 @@ neither content-hash skipping nor story grouping can collapse them, while the pa
 extraction work) stay real. The draw is seeded per document, so corpora are reproducible and the first
 N documents of a larger corpus are those of a smaller one.
 
+The ``editions`` kind models wire news instead: document i is page ``i % 181`` byte for byte with one
+unique line added before ``</body>`` (copies after the first), so every page comes in five or six
+near-identical editions that differ in their content hash but belong to one story.
+
 Files are written one at a time to ``<out>/corpus-<N>/`` (gzipped HTML, as the benchmark ships) and a
 marker file makes later calls reuse the finished corpus; the corpus is never held in memory.
 """
@@ -78,35 +82,46 @@ def vary_page(page_html: str, rng: random.Random, pool: list[str]) -> str:
     return "".join(parts)
 
 
-def document(i: int, pages: list[Path], pool: list[str], seed: int = SEED) -> tuple[str, bytes]:
-    """(file name, gzipped bytes) of document ``i`` of any corpus."""
+def add_edition_line(page_html: str, i: int) -> str:
+    """The page with one line that only document ``i`` has, just before ``</body>`` (else at the end)."""
+    line = f"<p>Edition {i} of this report, filed by the wire desk.</p>"
+    at = page_html.lower().rfind("</body>")
+    return page_html[:at] + line + page_html[at:] if at >= 0 else page_html + line
+
+
+def document(i: int, pages: list[Path], pool: list[str], seed: int = SEED, kind: str = "unique") -> tuple[str, bytes]:
+    """(file name, gzipped bytes) of document ``i`` of a corpus of the given kind."""
     page = pages[i % len(pages)]
     raw = gzip.decompress(page.read_bytes())
     copy = i // len(pages)
     if copy:
-        rng = random.Random(f"{seed}:{i}")
-        raw = vary_page(raw.decode("utf-8", "surrogateescape"), rng, pool).encode("utf-8", "surrogateescape")
+        text = raw.decode("utf-8", "surrogateescape")
+        text = add_edition_line(text, i) if kind == "editions" else vary_page(text, random.Random(f"{seed}:{i}"), pool)
+        raw = text.encode("utf-8", "surrogateescape")
     name = f"{i:05d}-{page.name.split('.')[0][:16]}.html.gz"
     return name, gzip.compress(raw, compresslevel=5, mtime=0)
 
 
-def ensure_corpus(shared: Path, n: int, out_root: Path | None = None, seed: int = SEED) -> Path:
+KINDS = ("unique", "editions")
+
+
+def ensure_corpus(shared: Path, n: int, out_root: Path | None = None, seed: int = SEED, kind: str = "unique") -> Path:
     """The folder of the N-document corpus, built once (into a temporary folder renamed at the end)."""
     out_root = out_root or ROOT / "data" / "bench"
-    target = out_root / f"corpus-{n}"
+    target = out_root / (f"corpus-{n}" if kind == "unique" else f"corpus-{kind}-{n}")
     marker = target / ".complete.json"
-    params = {"version": VERSION, "seed": seed, "documents": n}
+    params = {"version": VERSION, "seed": seed, "documents": n} | ({} if kind == "unique" else {"kind": kind})
     if marker.exists() and json.loads(marker.read_text()) == params:
         return target
     pages = benchmark_pages(shared)
     if not pages:
         raise FileNotFoundError(f"no benchmark pages under {shared}")
     pool = sentence_pool(shared)
-    tmp = out_root / f".corpus-{n}.partial"
+    tmp = out_root / f".{target.name}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for i in range(n):
-        name, data = document(i, pages, pool, seed)
+        name, data = document(i, pages, pool, seed, kind)
         (tmp / name).write_bytes(data)
     (tmp / ".complete.json").write_text(json.dumps(params))
     shutil.rmtree(target, ignore_errors=True)
@@ -119,9 +134,10 @@ def main() -> int:
     ap.add_argument("sizes", nargs="+", type=int, help="corpus sizes, e.g. 1000 10000")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--out", default=str(ROOT / "data" / "bench"))
+    ap.add_argument("--kind", choices=KINDS, default="unique")
     args = ap.parse_args()
     for n in args.sizes:
-        print(ensure_corpus(Path(args.shared), n, Path(args.out)))
+        print(ensure_corpus(Path(args.shared), n, Path(args.out), kind=args.kind))
     return 0
 
 

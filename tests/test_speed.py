@@ -46,6 +46,25 @@ def test_corpus_copies_are_unique_deterministic_and_share_no_story(tmp_path):
     assert not stories.same_story(copies[0], copies[1])[0]
 
 
+def test_edition_corpora_are_unique_files_of_one_story_each(tmp_path):
+    """The wire-news kind: every later copy is its page plus one line, a new file of the same story."""
+    from newsfacts import clean, stories
+
+    mc = _make_corpus()
+    pages = mc.benchmark_pages(SHARED)
+    n = len(pages) + 3
+    folder = mc.ensure_corpus(SHARED, n, tmp_path, kind="editions")
+    assert folder.name == f"corpus-editions-{n}" and mc.ensure_corpus(SHARED, n, tmp_path, kind="editions") == folder
+    files = sorted(folder.glob("*.html.gz"))
+    assert len({hashlib.sha256(f.read_bytes()).hexdigest() for f in files}) == n
+    for copy in range(len(pages), n):
+        page = gzip.decompress(files[copy % len(pages)].read_bytes())
+        edition = gzip.decompress(files[copy].read_bytes())
+        assert edition != page and f"Edition {copy} of this report".encode() in edition
+        assert stories.same_story(clean.clean_file(files[copy % len(pages)])["body"],
+                                  clean.clean_file(files[copy])["body"])[0]
+
+
 def test_ner_without_the_shared_tok2vec_gives_the_same_sentences_and_entities():
     import spacy
     from newsfacts import ner
