@@ -38,8 +38,7 @@ CONTENT = ["raw_documents", "documents", "sentences", "entity_mentions", "topony
 
 def _run(source: Path, wh: Path, fault: str | None = None, expectations: Path | None = None,
          fsize: int | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("NEWSFACTS_FAULT", None)
     tag = env["NEWSFACTS_TEST_RUN_TAG"] = uuid.uuid4().hex
     if fault:

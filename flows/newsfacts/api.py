@@ -78,11 +78,11 @@ class TemporaryServer:
             if time.monotonic() > deadline:
                 self.stop()
                 raise ServerUnavailable(
-                    f"Prefect's temporary server did not answer within {timeout:.0f} s (log: {self.log}); "
+                    f"Prefect's temporary server did not answer within {timeout:g} s (log: {self.log}); "
                     "raise NEWSFACTS_PREFECT_STARTUP_TIMEOUT or start one with `newsfacts serve`")
             if not told and time.monotonic() - self.started > 5:
                 say(f"waiting for Prefect's temporary server at {self.url} (its first start creates its database "
-                    f"in {os.environ.get('PREFECT_HOME', '~/.prefect')}; up to {timeout:.0f} s)")
+                    f"in {os.environ.get('PREFECT_HOME', '~/.prefect')}; up to {timeout:g} s)")
                 told = True
             time.sleep(0.2)
 
