@@ -9,6 +9,8 @@ process that
    the toponym lookup and the Great Expectations context, all timed and reported separately;
 2. runs the flow on the corpus into a scratch warehouse (the pipeline time, start-up excluded);
 3. runs it again over the unchanged corpus (the incremental time);
+3b. runs it on 100 new documents of the same kind (an inbox's next batch) into the same warehouse: wall
+   time, its stage times with publishing apart, and the published file's size per document;
 4. measures the bound with the same number of processes (one): trafilatura alone on every page,
    then spaCy NER alone (only the ``ner`` component) on the English bodies the pipeline produced.
 
@@ -77,7 +79,24 @@ def bound_seconds(source: Path, warehouse: Path, model: str, every: int = 1) -> 
             "sampled_every": every, "english_docs_sampled": docs, "english_words_sampled": words}
 
 
-def worker(source: Path, warehouse: Path, bound_every: int) -> dict:
+ADDED_DOCS = 100
+
+
+def added_documents(source: Path, folder: Path, n: int, shared: Path) -> Path:
+    """``n`` new documents of the corpus' kind, numbered after its last one (make_corpus' own builder)."""
+    from make_corpus import benchmark_pages, document, sentence_pool
+
+    params = json.loads((source / ".complete.json").read_text())
+    pages, pool = benchmark_pages(shared), sentence_pool(shared)
+    folder.mkdir(parents=True, exist_ok=True)
+    first = params["documents"]
+    for i in range(first + len(pages), first + len(pages) + n):  # past the first copy: new text, not a re-read
+        name, data = document(i, pages, pool, params["seed"], params.get("kind", "unique"))
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def worker(source: Path, warehouse: Path, bound_every: int, shared: Path) -> dict:
     """One corpus in this process: start-up, first run, incremental run, bound (see the module docstring)."""
     started = time.monotonic()
     _phase("startup")
@@ -120,10 +139,19 @@ def worker(source: Path, warehouse: Path, bound_every: int) -> dict:
     t = time.monotonic()
     again = newsfacts_flow(source=str(source), warehouse_path=str(warehouse))
     incremental_s = time.monotonic() - t
+    added = None
+    if (source / ".complete.json").exists():
+        _phase("add")
+        extra = added_documents(source, warehouse.parent / "added", ADDED_DOCS, shared)
+        t = time.monotonic()
+        more = newsfacts_flow(source=str(extra), warehouse_path=str(warehouse))
+        added = {"documents": ADDED_DOCS, "loaded": more["loaded"], "wall_s": time.monotonic() - t,
+                 "stage_s": more["stage_seconds"], "warehouse_mb": settings.warehouse.stat().st_size / 2**20,
+                 "warehouse_documents": more["documents"]}
     _phase("bound")
     bound = bound_seconds(source, warehouse, settings.spacy_model, bound_every)
     return {"startup_s": startup, "pipeline_s": pipeline_s, "incremental_s": incremental_s, "bound": bound,
-            "stage_s": summary["stage_seconds"], "incremental_stage_s": again["stage_seconds"],
+            "stage_s": summary["stage_seconds"], "incremental_stage_s": again["stage_seconds"], "added": added,
             "inputs": summary["inputs"], "loaded": summary["loaded"], "quarantined": summary["quarantined"],
             "documents": summary["documents"], "incremental_unchanged": again["unchanged"]}
 
@@ -161,7 +189,7 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None) -> dict:
+def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, shared: Path | None = None) -> dict:
     """Run :func:`worker` (or, without a source, :func:`gazetteer_worker`) in a child process, sampling its
     process tree's memory per phase."""
     tmp = Path(tempfile.mkdtemp(prefix="newsfacts-bench-", dir=keep))
@@ -170,7 +198,7 @@ def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None) 
         cmd = [sys.executable, __file__, "--worker", "--warehouse", str(tmp / "gazetteer.duckdb")]
     else:
         cmd = [sys.executable, __file__, "--worker", "--source", str(source), "--warehouse",
-               str(tmp / "bench.duckdb"), "--bound-every", str(bound_every)]
+               str(tmp / "bench.duckdb"), "--bound-every", str(bound_every), "--shared", str(shared)]
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False"}  # offline: no telemetry
     peaks: dict[str, int] = {}
@@ -214,12 +242,23 @@ def figures(n: int, r: dict) -> dict:
         "ratio_to_bound": round(r["pipeline_s"] / bound["bound"], 2),
         "incremental_s": round(r["incremental_s"], 1), "incremental_stage_s": r["incremental_stage_s"],
         "startup_s": {k: round(v, 1) for k, v in r["startup_s"].items()},
+        "added": r.get("added"),
         # The pipeline's peak: start-up, first run and incremental run. The bound phase runs afterwards in the
         # same process with a second spaCy pipeline loaded, so it is reported by phase, not as the pipeline's.
         "peak_rss_mb": max(v for k, v in r["peak_rss_mb"].items() if k != "bound"),
         "peak_rss_mb_by_phase": r["peak_rss_mb"],
         "processes": 1,
     }
+
+
+def _added_lines(a: dict | None) -> list[str]:
+    if not a:
+        return []
+    st = a["stage_s"]
+    return [f"  {a['documents']} new documents  {round(a['wall_s'], 1):>8} s (start-up excluded; transform "
+            f"{st.get('transform', 0)} s, publish {st.get('publish', 0)} s); published file "
+            f"{round(a['warehouse_mb'], 1)} MB, {round(a['warehouse_mb'] * 1024 / a['warehouse_documents'], 1)} KB"
+            f" per document"]
 
 
 def report(f: dict) -> list[str]:
@@ -236,6 +275,7 @@ def report(f: dict) -> list[str]:
         f" = {b['bound']} s",
         f"  pipeline / bound    {f['ratio_to_bound']:>8}x",
         f"  incremental re-run  {f['incremental_s']:>8} s (unchanged inputs, start-up excluded)",
+        *_added_lines(f.get("added")),
         f"  start-up            {su['total']:>8} s (imports {su['imports']}, Prefect server {su['prefect_server']},"
         f" gazetteer {su['gazetteer']}, spaCy {su['spacy_model']}, GX {su['great_expectations']},"
         f" date parser {su.get('date_parser', 0)})",
@@ -260,7 +300,8 @@ def main() -> int:
     ap.add_argument("--warehouse", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        result = (worker(Path(args.source), Path(args.warehouse), max(1, args.bound_every)) if args.source
+        result = (worker(Path(args.source), Path(args.warehouse), max(1, args.bound_every), Path(args.shared))
+                  if args.source
                   else gazetteer_worker(Path(args.warehouse)))
         print("@@result " + json.dumps(result), flush=True)
         return 0
@@ -280,7 +321,8 @@ def main() -> int:
     for n, kind in corpora:
         source = ensure_corpus(Path(args.shared), n, kind=kind)
         every = args.bound_every or (1 if n <= 1000 else 10)
-        fig = figures(n, run_corpus(source, every, Path(args.keep) if args.keep else None)) | {"kind": kind}
+        fig = figures(n, run_corpus(source, every, Path(args.keep) if args.keep else None, Path(args.shared))
+                      ) | {"kind": kind}
         all_figures.append(fig)
         print("\n".join(report(fig)), flush=True)
     if args.json:

@@ -44,7 +44,7 @@ def _validate(con, tmp_path, table, keys=None):
 
 def test_good_batches_pass(con, tmp_path):
     for table, keys in [("raw_documents", ["a" * 64]), ("documents", ["a" * 16]), ("sentences", ["a" * 16]),
-                        ("entity_mentions", ["a" * 16]), ("dim_location", None), ("fact_location_mention", None)]:
+                        ("entity_mentions", ["a" * 16]), ("dim_location", None), ("fact_location_mention", ["a" * 16])]:
         result = _validate(con, tmp_path, table, keys)
         assert result.success, result.failures
     gates.record(con, [result])
@@ -61,7 +61,7 @@ def test_good_batches_pass(con, tmp_path):
      "expect_column_pair_values_to_be_equal"),
     ("entity_mentions", ["a" * 16], "update entity_mentions set doc_id = 'missing'", None),
     ("dim_location", None, "update dim_location set latitude = 123", "expect_column_values_to_be_between"),
-    ("fact_location_mention", None, "update fact_location_mention set location_id = 'L2'",
+    ("fact_location_mention", ["a" * 16], "update fact_location_mention set location_id = 'L2'",
      "expect_column_values_to_be_in_set"),
     ("raw_documents", ["a" * 64], "update raw_documents set media_type = 'pdf'", "expect_column_values_to_be_in_set"),
 ])

@@ -115,8 +115,8 @@ def _cached_checkpoint(gx_root: str, suite_text: str):
 def batch_frame(con: duckdb.DuckDBPyConnection, suite_json: dict, keys: list[str] | None) -> pd.DataFrame:
     """Run the suite's batch query, with ``{batch_keys}`` standing for this batch's document keys.
 
-    Suites of per-document tables filter on ``{batch_keys}``; suites of marts validate the whole
-    table and do not use it.
+    Suites of per-document tables (facts included: the documents a transform rebuilt) filter on
+    ``{batch_keys}``; suites of the dimensions validate the whole table and do not use it.
     """
     query = suite_json["meta"]["batch_query"]
     if "{batch_keys}" in query:
