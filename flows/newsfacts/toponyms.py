@@ -76,6 +76,7 @@ class Lookup:
     county_keys: set[str] = field(default_factory=set)
     context_keys: set[str] = field(default_factory=set)      # countries, regions, state abbreviations
     demonyms: set[str] = field(default_factory=set)
+    lands: set[str] = field(default_factory=set)             # names of countries and continents
 
     def get(self, key: str, tkey: str) -> int:
         return self.strength.get(key) or self.translit.get(tkey, 0)
@@ -123,6 +124,7 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
             lk.translit[tkey] = max(lk.translit.get(tkey, 0), strength if ntype != "historic" else 1)
     # a nationality written as the land's name ("UK", "New Zealand", "Hong Kong" in aigeodb) is the land
     lk.demonyms = _demonyms() - land_names
+    lk.lands = land_names
     return lk
 
 
@@ -279,10 +281,10 @@ _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 
 
 def _disease_names(body: str, cands: list[dict], lookup: Lookup) -> set[str]:
-    """Keys of the names the document uses as a disease's name (a country or a large city named in a
-    disease's name, "Turkey bird flu", stays a place)."""
+    """Keys of the names the document uses as a disease's name (a country named in a disease's name,
+    "Turkey bird flu", stays a place)."""
     return {c["name_key"] for c in cands if c["qualifier"] is None and _DISEASE_AFTER.match(body, c["end_char"])
-            and lookup.get(c["name_key"], c["translit_key"]) != 2}
+            and c["name_key"] not in lookup.lands}
 
 
 def _not_a_place(c: dict, body: str, diseases: set[str], lower_words: set[str], lookup: Lookup) -> bool:
@@ -298,8 +300,32 @@ def _not_a_place(c: dict, body: str, diseases: set[str], lower_words: set[str], 
     if c["name_key"] in diseases and c["qualifier"] is None and c["context_key"] is None \
             and not _LOCATIVE_BEFORE.search(body[max(0, c["start_char"] - 20):c["start_char"]]):
         return True
-    return (c.get("ntok") == 1 and " " not in surface and surface.lower() in lower_words
-            and lookup.get(c["name_key"], c["translit_key"]) != 2)
+    weak = lookup.get(c["name_key"], c["translit_key"]) != 2
+    if weak and c["ner_label"] not in ("GPE", "LOC") and _inside_longer_name(c, body, lookup):
+        return True
+    return c.get("ntok") == 1 and " " not in surface and surface.lower() in lower_words and weak
+
+
+_PREV_CAP = re.compile(r"(?:^|[^\w.'’])([A-Z][a-z]+)(?:['’]s)?\s$")
+_NEXT_RUN = re.compile(r"(?:\s[A-Z][\w&-]*){0,3}?\s(?:Hospital|University|College|School|Institute|Games|"
+                       r"Company|Corporation|Inc|LLC|Ltd|Disorder|Resistant)\b")
+
+
+def _inside_longer_name(c: dict, body: str, lookup: Lookup) -> bool:
+    """A weak name inside a longer proper name: after a capitalised word that is not sentence-initial and no
+    place or designator itself ("Royal Free", "Agent Orange", "Children's Villages"), or before capitalised
+    words that end in an institution's or a thing's head noun ("Michigan State University")."""
+    if _NEXT_RUN.match(body, c["end_char"]):
+        return True
+    m = _PREV_CAP.search(body[max(0, c["start_char"] - 30):c["start_char"]])
+    if not m:
+        return False
+    word = m.group(1)
+    key = name_key(word)
+    before = body[:c["start_char"] - len(m.group(0)) + (m.group(0)[0] not in word[:1])].rstrip()
+    initial = not before or before[-1] in ".!?:;\"“”\n"
+    return not initial and key not in STOPWORDS and key not in TITLES and key not in CONNECTORS \
+        and key not in lookup.strength and key not in lookup.context_keys
 
 
 def _designator_after(body: str, end: int) -> bool:
