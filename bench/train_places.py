@@ -152,19 +152,51 @@ INCREASING = {"log_population", "as_written", "base_score", "prior_probability",
               "container_country", "contained_region", "country_share", "admin1_share", "anchor_same",
               "anchor_near", "coherent_names", "county_town_link", "county_bare_link", "source_admin1_share",
               "source_country_share", "source_domain_country", "shared_container", "shared_anchor", "shared_county"}
-DECREASING = {"population_gap", "population_rank", "prior_rank"}
+DECREASING = {"population_gap", "population_rank", "prior_rank", "admin1_share_gap", "country_share_gap"}
 
 
-def fit(df: pd.DataFrame, numeric: list[str], vocab: dict[str, list[str]]) -> ranker.Stage:
+# the context model ranks the readings of one mention against each other (LightGBM's lambdarank, one query
+# per mention): what it must learn is which reading the evidence favours, not how often a corpus' mentions
+# have a right reading at all; a Platt scaling learned on the same rows maps its score to log-odds
+RANK_PARAMS = {"objective": "lambdarank", "lambdarank_truncation_level": 5}
+QUERY = ["corpus", "sources", "doc_id", "start_char"]
+
+
+def platt(score: np.ndarray, label: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of the weighted logistic fit of label on score (Newton's method)."""
+    a, k = 1.0, 0.0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(a * score + k)))
+        grad = np.array([np.sum(weight * (p - label) * score), np.sum(weight * (p - label))])
+        h = weight * p * (1 - p)
+        hess = np.array([[np.sum(h * score * score), np.sum(h * score)], [np.sum(h * score), np.sum(h)]])
+        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
+        a, k = a - step[0], k - step[1]
+        if np.abs(step).max() < 1e-12:
+            break
+    return round(float(a), 6), round(float(k), 6)
+
+
+def fit(df: pd.DataFrame, numeric: list[str], vocab: dict[str, list[str]], rank: bool = False) -> ranker.Stage:
     x = ranker.feature_matrix(df, numeric, vocab)
     params = dict(PARAMS, monotone_constraints=[1 if c in INCREASING else -1 if c in DECREASING else 0
                                                 for c in x.columns])
     # every training corpus weighs the same in total, so the larger one does not set the priors alone
     weight = (1.0 / df.groupby("corpus")["label"].transform("size")).to_numpy()
-    ds = lgb.Dataset(x, label=df["label"].to_numpy(), weight=weight * len(df) / weight.sum(),
-                     categorical_feature=list(vocab), free_raw_data=False)
-    booster = lgb.train(params, ds, num_boost_round=ROUNDS)
-    return ranker.Stage(booster, list(numeric), vocab)
+    weight = weight * len(df) / weight.sum()
+    label = df["label"].to_numpy()
+    if not rank:
+        ds = lgb.Dataset(x, label=label, weight=weight, categorical_feature=list(vocab), free_raw_data=False)
+        return ranker.Stage(lgb.train(params, ds, num_boost_round=ROUNDS), list(numeric), vocab)
+    query = df.groupby(QUERY, sort=False).ngroup().to_numpy()
+    if (np.diff(query) < 0).any():
+        raise ValueError("the rows of one mention must be contiguous")
+    ds = lgb.Dataset(x, label=label, weight=weight, group=np.bincount(query), categorical_feature=list(vocab),
+                     free_raw_data=False)
+    booster = lgb.train(dict(params, **RANK_PARAMS), ds, num_boost_round=ROUNDS)
+    stage = ranker.Stage(booster, list(numeric), vocab)
+    stage.calibration = platt(stage.raw(df), label.astype("float64"), weight)
+    return stage
 
 
 def train(g: Geocoder, docs: dict[str, list[dict]], prior_rows: dict[str, pd.DataFrame]) -> ranker.Ranker:
@@ -185,8 +217,9 @@ def train(g: Geocoder, docs: dict[str, list[dict]], prior_rows: dict[str, pd.Dat
             for sources in (False, True):
                 rows = build_rows(g, part, corpus, "int_toponym_features", ranker.Ranker(prior=fold_prior),
                                   sources)
-                context_rows.append(rows[rows["doc_id"].astype(int) % 2 == fold])
-    full = fit(pd.concat(context_rows, ignore_index=True), ranker.PRIOR_NUMERIC + ranker.CONTEXT_NUMERIC, vocab)
+                context_rows.append(rows[rows["doc_id"].astype(int) % 2 == fold].assign(sources=sources))
+    full = fit(pd.concat(context_rows, ignore_index=True), ranker.PRIOR_NUMERIC + ranker.CONTEXT_NUMERIC, vocab,
+               rank=True)
     return ranker.Ranker(prior=prior, full=full)
 
 
@@ -218,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     empty = ranker.Ranker()
     prior_rows = {c: build_rows(g, d, c, "int_toponym_candidates", empty) for c, d in docs.items()}
     meta = {"trained": dt.date.today().isoformat(), "seed": SEED, "params": PARAMS, "rounds": ROUNDS,
+            "full_params": RANK_PARAMS, "full_calibration": "Platt scaling on the context model's training rows",
             "increasing": sorted(INCREASING), "decreasing": sorted(DECREASING),
             "label": "candidate within 161 km of the gold point (country: radius of its area; continent: 2,000 km)",
             "data": {c: {"path": str(Path(CORPORA[c][0])), "sha256": sha256(p), "articles": len(docs[c]),

@@ -5,7 +5,8 @@ trained by bench/train_places.py on news corpora with a fixed seed, fill in two 
 that builds their rows:
   prior: int_toponym_candidates.base_score, the context-free log-odds that a reading is the place meant
          (it feeds the document-context pass, int_toponym_doc_context)
-  full:  int_toponym_features.score, the log-odds with the document's and the source's context
+  full:  int_toponym_features.score, the log-odds with the document's and the source's context (a ranking
+         model over each mention's readings, its score mapped to log-odds by a learned Platt scaling)
 Scoring is one batch per table (Arrow in, one LightGBM call, Arrow out), never a loop over mentions.
 
 The model file is flows/newsfacts/models/places_ranker.json unless NEWSFACTS_PLACES_MODEL names another
@@ -34,7 +35,7 @@ CONTEXT_NUMERIC = ["base_score", "prior_probability", "prior_rank", "container_r
                    "contained_region", "country_share", "admin1_share", "doc_names", "anchor_same", "anchor_near",
                    "coherent_names", "county_town_link", "county_bare_link", "region_sense",
                    "source_admin1_share", "source_country_share", "source_domain_country", "shared_container",
-                   "shared_anchor", "shared_county"]
+                   "shared_anchor", "shared_county", "admin1_share_gap", "country_share_gap"]
 STAGES = {
     "prior": ("int_toponym_candidates", "base_score", PRIOR_NUMERIC, PRIOR_CATEGORICAL),
     "full": ("int_toponym_features", "score", PRIOR_NUMERIC + CONTEXT_NUMERIC, PRIOR_CATEGORICAL),
@@ -43,26 +44,36 @@ STAGES = {
 
 @dataclass
 class Stage:
-    """One trained booster with the feature columns and category vocabularies it was trained on."""
+    """One trained booster with the feature columns and category vocabularies it was trained on.
+
+    `calibration` (slope, intercept), learned by the training script, maps a ranking model's raw score to
+    log-odds (Platt scaling); a binary model's raw score already is log-odds (1, 0)."""
     booster: object
     numeric: list[str]
     categorical: dict[str, list[str]]
+    calibration: tuple[float, float] = (1.0, 0.0)
 
     def matrix(self, df: pd.DataFrame) -> pd.DataFrame:
         return feature_matrix(df, self.numeric, self.categorical)
 
-    def predict(self, df: pd.DataFrame) -> np.ndarray:
+    def raw(self, df: pd.DataFrame) -> np.ndarray:
         if not len(df):
             return np.zeros(0)
         return self.booster.predict(self.matrix(df), raw_score=True)
 
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        slope, intercept = self.calibration
+        return slope * self.raw(df) + intercept
+
     def to_dict(self) -> dict:
-        return {"model": self.booster.model_to_string(), "numeric": self.numeric, "categorical": self.categorical}
+        return {"model": self.booster.model_to_string(), "numeric": self.numeric, "categorical": self.categorical,
+                "calibration": list(self.calibration)}
 
     @classmethod
     def from_dict(cls, d: dict) -> Stage:
         import lightgbm as lgb
-        return cls(lgb.Booster(model_str=d["model"]), list(d["numeric"]), dict(d["categorical"]))
+        return cls(lgb.Booster(model_str=d["model"]), list(d["numeric"]), dict(d["categorical"]),
+                   tuple(d.get("calibration", (1.0, 0.0))))
 
 
 def feature_matrix(df: pd.DataFrame, numeric: list[str], categorical: dict[str, list[str]]) -> pd.DataFrame:

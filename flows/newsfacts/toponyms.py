@@ -76,6 +76,7 @@ class Lookup:
     county_keys: set[str] = field(default_factory=set)
     context_keys: set[str] = field(default_factory=set)      # countries, regions, state abbreviations
     demonyms: set[str] = field(default_factory=set)
+    lands: set[str] = field(default_factory=set)             # names of countries and continents
 
     def get(self, key: str, tkey: str) -> int:
         return self.strength.get(key) or self.translit.get(tkey, 0)
@@ -123,6 +124,7 @@ def load_lookup(gaz_con, min_population: int = CITY_MIN_POPULATION) -> Lookup:
             lk.translit[tkey] = max(lk.translit.get(tkey, 0), strength if ntype != "historic" else 1)
     # a nationality written as the land's name ("UK", "New Zealand", "Hong Kong" in aigeodb) is the land
     lk.demonyms = _demonyms() - land_names
+    lk.lands = land_names
     return lk
 
 
@@ -254,8 +256,10 @@ def find_toponyms(body: str, ents: list[tuple[int, int, str]], lookup: Lookup,
     _add_ner_spans(body, cands, ents_sorted)
     cands.sort(key=lambda c: c["start_char"])
     _qualify(body, cands, lookup)
+    diseases = _disease_names(body, cands, lookup)
+    lower_words = set(_LOWER_WORD.findall(body))
     kept = [c for c in cands if _accept(c, body, ents_sorted, ent_starts, lookup, person_keys, refused,
-                                        org_keys, cands)]
+                                        org_keys, cands) and not _not_a_place(c, body, diseases, lower_words, lookup)]
     _contexts(body, kept, lookup)
     out = []
     for c in kept:
@@ -265,6 +269,63 @@ def find_toponyms(body: str, ents: list[tuple[int, int, str]], lookup: Lookup,
                         name_key=c["name_key"], translit_key=c["translit_key"], qualifier=c["qualifier"],
                         context_key=c["context_key"], source=c["source"], ner_label=c.get("ner_label")))
     return out
+
+
+# a name followed (within two words) by one of these is a disease or its agent ("Marburg hemorrhagic fever",
+# "Reston ebolavirus", "Rift Valley fever", "Swine Flu"), not the place it was named after
+_DISEASE_AFTER = re.compile(r"(?:[\s-]+(?!(?:for|of|and|the|in|on|to)\b)[A-Za-z]+){0,2}?[\s-]+"
+                            r"(?:virus|viruses|ebolavirus|fever|flu|influenza|disease|syndrome|Virus|Fever|Flu)\b")
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|from|to|outside|around|of)\s+(?:the\s+)?$", re.I)
+_CONTRACTION = re.compile(r"['’](?:ve|ll|re|d|m|t)$", re.I)
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+
+
+def _disease_names(body: str, cands: list[dict], lookup: Lookup) -> set[str]:
+    """Keys of the names the document uses as a disease's name (a country named in a disease's name,
+    "Turkey bird flu", stays a place)."""
+    return {c["name_key"] for c in cands if c["qualifier"] is None and _DISEASE_AFTER.match(body, c["end_char"])
+            and c["name_key"] not in lookup.lands}
+
+
+def _not_a_place(c: dict, body: str, diseases: set[str], lower_words: set[str], lookup: Lookup) -> bool:
+    """General reasons a capitalised name is no place here: a contraction ("I've"), a word in lower case
+    ("swan"), a disease's name (then every mention of that name in the document, unless the text places it:
+    "in Marburg", "Reston, Virginia"), or a weak single word the document also writes in lower case as a
+    common word ("Human infection ... human cases")."""
+    if c["source"] == "span":
+        return False
+    surface = c["surface"]
+    if _CONTRACTION.search(surface) or surface == surface.lower():
+        return True
+    if c["name_key"] in diseases and c["qualifier"] is None and c["context_key"] is None \
+            and not _LOCATIVE_BEFORE.search(body[max(0, c["start_char"] - 20):c["start_char"]]):
+        return True
+    weak = lookup.get(c["name_key"], c["translit_key"]) != 2
+    if weak and c["ner_label"] not in ("GPE", "LOC") and _inside_longer_name(c, body, lookup):
+        return True
+    return c.get("ntok") == 1 and " " not in surface and surface.lower() in lower_words and weak
+
+
+_PREV_CAP = re.compile(r"(?:^|[^\w.'’])([A-Z][a-z]+)(?:['’]s)?\s$")
+_NEXT_RUN = re.compile(r"(?:\s[A-Z][\w&-]*){0,3}?\s(?:Hospital|University|College|School|Institute|Games|"
+                       r"Company|Corporation|Inc|LLC|Ltd|Disorder|Resistant)\b")
+
+
+def _inside_longer_name(c: dict, body: str, lookup: Lookup) -> bool:
+    """A weak name inside a longer proper name: after a capitalised word that is not sentence-initial and no
+    place or designator itself ("Royal Free", "Agent Orange", "Children's Villages"), or before capitalised
+    words that end in an institution's or a thing's head noun ("Michigan State University")."""
+    if _NEXT_RUN.match(body, c["end_char"]):
+        return True
+    m = _PREV_CAP.search(body[max(0, c["start_char"] - 30):c["start_char"]])
+    if not m:
+        return False
+    word = m.group(1)
+    key = name_key(word)
+    before = body[:c["start_char"] - len(m.group(0)) + (m.group(0)[0] not in word[:1])].rstrip()
+    initial = not before or before[-1] in ".!?:;\"“”\n"
+    return not initial and key not in STOPWORDS and key not in TITLES and key not in CONNECTORS \
+        and key not in lookup.strength and key not in lookup.context_keys
 
 
 def _designator_after(body: str, end: int) -> bool:

@@ -253,6 +253,10 @@ final as (
         bool_or(anchor_near) over (partition by doc_id, name_key, place_id) as shared_anchor,
         bool_or(county_town_link or county_bare_link) over (partition by doc_id, name_key, place_id)
             as shared_county,
+        -- how far the reading trails the mention's best-supported reading in the document's first-level
+        -- regions and countries (0 for the best): the comparison a ranker needs, whatever the corpus' scale
+        max(admin1_share) over (partition by doc_id, start_char) - admin1_share as admin1_share_gap,
+        max(country_share) over (partition by doc_id, start_char) - country_share as country_share_gap,
         null::double as score
     from features
 )
