@@ -7,15 +7,16 @@ publishing never copies pages already stored.
 
 Why one compressed file per hash rather than Parquet files of many pages:
 
-- a write is one new file, put in place by ``rename`` after an ``fsync``, so a run killed at any
-  moment leaves either the whole object or none, and never rewrites an object it stored before
-  (identical content has one name, so a second write of it is skipped);
+- a write is one new file, written whole under a temporary name and put in place by ``rename``, so a
+  run killed at any moment leaves either the whole object or none, and never rewrites an object it
+  stored before (identical content has one name, so a second write of it is skipped); one ``syncfs``
+  per batch makes a batch's objects durable;
 - re-cleaning, a backfill and an audit read single pages by hash: one open, no index, no row-group scan;
 - nothing ever needs compaction or a catalog, and the same keys map one-to-one onto an object store
   (``s3://bucket/raw/<hash[:2]>/<hash>.gz``) when one machine's disk is outgrown.
 
-The cost is one file (an inode) per distinct page; gzip per page compresses HTML about 4-5× (less than
-Parquet's column compression over many pages would). The flow writes a batch's bytes, and syncs them,
+The cost is one file (an inode) per distinct page, and gzip per page compresses less than Parquet's
+column compression over many pages would; input that arrives gzipped is kept as it came. The flow writes a batch's bytes, and syncs them,
 before the rows that name them are inserted, so a committed row never references missing bytes.
 Objects whose rows were never committed (a run killed between the two) are harmless: the next run
 that reads the same content finds them in place.
@@ -24,6 +25,7 @@ that reads the same content finds them in place.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gzip
 import hashlib
 import os
@@ -34,6 +36,7 @@ import duckdb
 import pandas as pd
 
 LEVEL = 6  # gzip level: about as small as 9 on HTML, twice as fast
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class MissingRaw(LookupError):
@@ -59,11 +62,13 @@ class RawStore:
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> dict[str, int]:
         """Store each (hash, bytes) not yet stored; the stored (compressed) size of every hash given.
 
-        Each object is written to a temporary name, fsynced and renamed into place; the folders that
-        gained a name are fsynced once at the end, so when this returns every object is on disk.
+        Each object is written whole to a temporary name and renamed into place (a killed process leaves
+        the object or nothing); before returning, the store's file system is synced once (``syncfs``;
+        one ``fsync`` per file and folder where that is missing), so every object is on disk before the
+        caller commits a row that names it. Input that is gzip already is wrapped without recompressing.
         """
         sizes: dict[str, int] = {}
-        touched: set[Path] = set()
+        written: list[Path] = []
         for chash, raw in items:
             if chash in sizes:
                 continue
@@ -73,19 +78,18 @@ class RawStore:
                 continue
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+            raw = bytes(raw)
             try:
                 with open(tmp, "wb") as fh:
-                    fh.write(gzip.compress(bytes(raw), compresslevel=LEVEL, mtime=0))
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                    fh.write(gzip.compress(raw, compresslevel=0 if raw[:2] == GZIP_MAGIC else LEVEL, mtime=0))
                 os.replace(tmp, final)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            touched.add(final.parent)
+            written.append(final)
             sizes[chash] = final.stat().st_size
-        for folder in sorted(touched | ({self.root} if touched else set())):
-            _fsync_dir(folder)
+        if written:
+            _sync(self.root, written)
         return sizes
 
     def get(self, content_hash: str) -> bytes:
@@ -104,12 +108,38 @@ class RawStore:
         return [h for h in hashes if not self.has(h)]
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def _fsync(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+        return 0
     finally:
         os.close(fd)
+
+
+def _libc_syncfs():
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    return None
+
+
+_SYNCFS = _libc_syncfs()
+
+
+def _sync(root: Path, written: list[Path]) -> None:
+    """Make the new objects and their names durable: one ``syncfs`` of the store's file system (Linux), else
+    an ``fsync`` of every new file and of the folders that gained a name."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in written:
+        _fsync(path)
+    for folder in sorted({p.parent for p in written} | {root}):
+        _fsync(folder)
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
