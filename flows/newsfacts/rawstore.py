@@ -16,10 +16,11 @@ Why one compressed file per hash rather than Parquet files of many pages:
   (``s3://bucket/raw/<hash[:2]>/<hash>.gz``) when one machine's disk is outgrown.
 
 The cost is one file (an inode) per distinct page, and gzip per page compresses less than Parquet's
-column compression over many pages would; input that arrives gzipped is kept as it came. The flow writes a batch's bytes, and syncs them,
-before the rows that name them are inserted, so a committed row never references missing bytes.
-Objects whose rows were never committed (a run killed between the two) are harmless: the next run
-that reads the same content finds them in place.
+column compression over many pages would; input that arrives gzipped is kept as it came.
+
+The flow writes a batch's bytes, and syncs them, before the rows that name them are inserted, so a
+committed row never references missing bytes. Objects whose rows were never committed (a run killed
+between the two) are harmless: the next run that reads the same content finds them in place.
 """
 
 from __future__ import annotations
