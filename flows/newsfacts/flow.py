@@ -145,8 +145,9 @@ def entities_batch(con, settings: Settings, run_id: str, doc_ids: list[str], lin
 
 @task(name="transform", cache_policy=NO_CACHE)
 def transform_task(con, settings: Settings, run_id: str) -> list[str]:
-    """Run the SQL models, then gate every mart before anything can be published."""
-    models = warehouse.run_models(con, settings.sql_dir, "tail")
+    """Run the SQL models after the head (every mart whole, per-document models for the pending documents),
+    then gate every mart before anything can be published."""
+    models = warehouse.run_models(con, settings.sql_dir, "tail", True, settings.transform_chunk)
     _gate(con, settings, run_id, "transform", MART_GATES)
     return models
 
@@ -255,8 +256,11 @@ class _Run:
                            doc_ids=None if clean else part)
                 self.con.execute("commit")
 
-    def finish(self, publish: bool) -> None:
-        """Transform and gate (when publishing), gate the accounting, record the run."""
+    def finish(self, publish: bool, force: bool) -> None:
+        """Transform and gate (when publishing), gate the accounting, record the run.
+
+        The per-document models rebuild only the documents this run (or an unpublished earlier one) changed,
+        unless the models changed or a rebuild was asked for; the other models are always rebuilt whole."""
         con, run_id = self.con, self.run_id
         transform = publish and "transform" in self.stages
         if publish:
@@ -266,12 +270,16 @@ class _Run:
             faults.checkpoint("transform")
             # The models ahead of the first mart hold most rows (every candidate place of every mention);
             # inside the transaction they stay pinned in DuckDB's capped memory until the commit (out of
-            # memory on 10,000 documents), so they are committed first. They are rebuilt every run, and
-            # nothing is published unless the marts' gates below pass.
-            warehouse.run_models(con, self.settings.sql_dir, "head")
+            # memory on 10,000 documents), so they are committed first, slice by slice. Nothing is published
+            # unless the marts' gates below pass.
+            whole = not runs.prepare_transform(con, self.settings, self.stages, force)
+            pending = con.execute(f"select count(distinct doc_id) from {warehouse.PENDING}").fetchone()[0]
+            self.log.info(f"transform: per-document models for {pending} {'' if whole else 'changed '}documents")
+            warehouse.run_models(con, self.settings.sql_dir, "head", True, self.settings.transform_chunk)
         con.execute("begin")
         if transform:
             transform_task(con, self.settings, run_id)
+            con.execute(f"delete from {warehouse.PENDING}")
             self.summary.timed("transform", t)
         # Accounting gates on what this run wrote; a run that found nothing new wrote only 'unchanged' stamps,
         # and validating those would cost GX's start-up for nothing.
@@ -305,7 +313,7 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
             run.catch_up(selection or Selection(), force and "ingest" not in stages)
             runs.tally(con, summary)
             publish = runs.needs_publish(con, settings, summary, stages, force)
-            run.finish(publish)
+            run.finish(publish, force)
         except BaseException:
             with contextlib.suppress(duckdb.Error):
                 con.execute("rollback")

@@ -79,6 +79,7 @@ def write_documents(con, run_id: str, hashes: list[str], docs: list[dict], rejec
     warehouse.replace_rows(con, "documents", frame if len(frame) else pd.DataFrame({"content_hash": []}),
                            key="content_hash", keys=hashes)
     warehouse.append_rows(con, "quarantine", _without_raw(rejected))  # their bytes are in the raw store
+    mark_pending(con, [ingest.doc_id_for(h) for h in hashes])
     if rejected:
         for table in ENTITY_TABLES + ("story_signatures",):
             con.execute(f"delete from {table} where doc_id not in (select doc_id from documents)")
@@ -103,7 +104,13 @@ def write_entities(con, run_id: str, doc_ids: list[str], tables: dict[str, list[
                 "entities_run_id = $4 where doc_id in (select d from _nf_ids)",
                 [lineage.pipeline_version, lineage.ner_model, lineage.gazetteer_version, run_id])
     con.unregister("_nf_ids")
+    mark_pending(con, doc_ids)
     return sum(len(r) for r in tables.values())
+
+
+def mark_pending(con, doc_ids: list[str]) -> None:
+    """Queue documents for the next transform's per-document models (in the caller's transaction)."""
+    warehouse.append_rows(con, warehouse.PENDING, pd.DataFrame({"doc_id": doc_ids}, dtype="object"))
 
 
 def group_stories(con, doc_ids: list[str]) -> int:

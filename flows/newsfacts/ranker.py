@@ -129,7 +129,9 @@ def using(ranker: Ranker):
 
 
 def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: Stage | None) -> None:
-    """Fill `column` of `table` with the stage's log-odds, over the whole table at once (Arrow round trip)."""
+    """Fill `column` of `table` with the stage's log-odds, over the whole table at once (Arrow round trip).
+
+    ``table`` may be qualified (``temp.main.x``: an incremental run's new rows); it is rebuilt where it is."""
     if stage is None:
         return
     tbl = con.sql(f"select * from {table}").to_arrow_table()
@@ -138,13 +140,15 @@ def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: 
     tbl = tbl.set_column(tbl.schema.get_field_index(column), column, pa.array(scores, type=pa.float64()))
     con.register("_nf_scored", tbl)
     try:
-        con.execute(f"create or replace table {table} as select * from _nf_scored")
+        temp = "temp " if table.startswith("temp.") else ""
+        con.execute(f"create or replace {temp}table {table.rsplit('.', 1)[-1]} as select * from _nf_scored")
     finally:
         con.unregister("_nf_scored")
 
 
-def after_model(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Hook run after each SQL model: scores the tables the ranker owns a column of."""
-    for stage_name, (table, column, _, _) in STAGES.items():
-        if name == table:
-            score_table(con, table, column, getattr(current(), stage_name))
+def after_model(con: duckdb.DuckDBPyConnection, name: str, table: str | None = None) -> None:
+    """Hook run after each SQL model (built as ``table``, default its name): scores the rows the ranker owns a
+    column of."""
+    for stage_name, (model, column, _, _) in STAGES.items():
+        if name == model:
+            score_table(con, table or model, column, getattr(current(), stage_name))

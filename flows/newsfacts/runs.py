@@ -187,6 +187,22 @@ def stale_entities(con, selection: Selection, lineage: Lineage, pick: bool, run_
     ).fetchall()]
 
 
+def prepare_transform(con, settings: Settings, stages: tuple[str, ...], force: bool) -> bool:
+    """Whether this run's transform may rebuild only the pending documents' per-document models. When forced
+    or transform-only (an explicit rebuild), when a model table is missing, or when the SQL models, suites or
+    place ranker differ from those of the last published build, every document is made pending instead;
+    returns False then."""
+    have = {t for (t,) in con.execute("select table_name from duckdb_tables() "
+                                      "where database_name = current_database()").fetchall()}
+    built = con.execute("select models_version from pipeline_runs where status = 'published' "
+                        "order by started_at desc limit 1").fetchone()
+    if (not force and "ingest" in stages and set(warehouse.incremental_models(settings.sql_dir)) <= have
+            and built is not None and built[0] == models_version(settings)):
+        return True
+    warehouse.reset_incremental(con, settings.sql_dir)
+    return False
+
+
 def tally(con, summary: RunSummary) -> None:
     """Loaded and quarantined inputs of this run, as ``input_files`` accounts them."""
     summary.loaded, summary.quarantined = con.execute(

@@ -139,6 +139,12 @@ create table if not exists story_signatures (
     hash bigint not null
 );
 
+-- Documents whose per-document SQL models (`-- config: materialized=incremental`) the next transform must
+-- rebuild: written in the same transaction as the document's rows, cleared when the transform commits.
+create table if not exists pending_transform (
+    doc_id varchar not null
+);
+
 -- Lineage added after the first release: which versions produced each document's rows.
 -- A document whose versions differ from the running pipeline's is recomputed by the next run.
 alter table documents add column if not exists entities_version varchar;

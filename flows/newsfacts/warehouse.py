@@ -107,28 +107,98 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all") -> list[str]:
+CONFIG = re.compile(r"^--\s*config:\s*(.+)$", re.M)
+PENDING = "pending_transform"  # documents whose per-document models are out of date (schema.sql)
+
+
+def model_config(path: Path) -> dict[str, str]:
+    """A model's ``-- config: key=value ...`` line, as dbt's ``config()``: ``materialized=incremental`` marks a
+    per-document model (its rows for a document depend only on that document's rows upstream); ``inputs=all``
+    says it reads every document to compute the rows of the ones it builds (a source's other stories)."""
+    m = CONFIG.search(path.read_text())
+    return dict(item.split("=", 1) for item in m.group(1).split()) if m else {}
+
+
+def incremental_models(sql_dir: Path) -> list[str]:
+    return [name for name, _, path in discover_models(sql_dir)
+            if model_config(path).get("materialized") == "incremental"]
+
+
+def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all", incremental: bool = False,
+               chunk: int = 2000) -> list[str]:
     """Materialise the SQL models in dependency order; returns the names run.
 
     ``part`` "head" runs only the unpublished models (staging, intermediate) that come before the first
-    mart or view in that order, "tail" runs all the others, "all" both.
+    mart or view in that order, "tail" runs all the others, "all" both. With ``incremental``, models
+    configured ``materialized=incremental`` rebuild only the documents listed in ``pending_transform``,
+    ``chunk`` documents at a time, so time and memory grow with the documents rebuilt and never with their
+    square (the caller clears the list once both parts are committed); every other model is rebuilt whole.
     """
     models = discover_models(sql_dir)
     first_published = next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")),
                            len(models))
     models = {"all": models, "head": models[:first_published], "tail": models[first_published:]}[part]
+    pending = 0
+    if incremental:
+        con.execute(f"create or replace temp table _nf_pending as select distinct doc_id from {PENDING} order by 1")
+        pending = con.execute("select count(*) from _nf_pending").fetchone()[0]
     done = []
     for name, kind, path in models:
         sql = path.read_text().strip().rstrip(";")
+        config = model_config(path)
         try:
-            con.execute(f"create or replace {kind} {name} as\n{sql}")
+            if incremental and config.get("materialized") == "incremental":
+                reads_all = config.get("inputs") == "all"
+                for offset in range(0, pending, pending if reads_all else chunk):
+                    # a model that reads every document is built once for all pending ones
+                    con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
+                                f"order by doc_id limit {pending if reads_all else chunk} offset {offset}")
+                    _run_incremental(con, name, sql, reads_all)
+            else:
+                con.execute(f"create or replace {kind} {name} as\n{sql}")
+                ranker.after_model(con, name)  # the learned place ranker fills in its score columns
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
-        ranker.after_model(con, name)  # the learned place ranker fills in its score columns
         done.append(name)
     # `create or replace` drops comments: re-apply the data dictionary so every snapshot explains itself.
     dictionary.apply_comments(con)
     return done
+
+
+def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_all: bool) -> None:
+    """Rebuild one per-document model's rows for the documents in ``_nf_dirty``: its document-keyed inputs are
+    shadowed by temporary views holding only those documents, so the model's SQL runs unchanged on them.
+    A model table that does not exist yet is created from the first rows built."""
+    db = con.execute("select current_database()").fetchone()[0]
+    keyed = {t for (t,) in con.execute(
+        "select table_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and column_name = 'doc_id'").fetchall()}
+    inputs = [] if reads_all else sorted(t for t in keyed if t != name and re.search(rf"\b{t}\b", sql))
+    for table in inputs:
+        con.execute(f'create or replace temp view {table} as select * from "{db}".main.{table} '
+                    f"where doc_id in (select doc_id from _nf_dirty)")
+    try:
+        body = f"select * from ({sql}) where doc_id in (select doc_id from _nf_dirty)" if reads_all else sql
+        con.execute(f"create or replace temp table _nf_model as\n{body}")
+    finally:
+        for table in inputs:
+            con.execute(f"drop view temp.main.{table}")
+    ranker.after_model(con, name, table="temp.main._nf_model")
+    if name in keyed:
+        con.execute(f'delete from "{db}".main.{name} where doc_id in (select doc_id from _nf_dirty)')
+        con.execute(f'insert into "{db}".main.{name} by name select * from _nf_model')
+    else:
+        con.execute(f'create table "{db}".main.{name} as select * from _nf_model')
+    con.execute("drop table temp.main._nf_model")
+
+
+def reset_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
+    """Make the next incremental run rebuild every document: drop the per-document model tables and list
+    every document as pending (after a change to the models, or when a rebuild is asked for)."""
+    for name in incremental_models(sql_dir):
+        con.execute(f"drop table if exists {name}")
+    con.execute(f"delete from {PENDING}")
+    con.execute(f"insert into {PENDING} select doc_id from documents")
 
 
 def reference_warehouse(settings) -> duckdb.DuckDBPyConnection:

@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- within one document, fold person mentions on the surname (transliteration-blind): "Putin",
 -- "Mr Putin", "Putin's" and recovered "Zelenskyy" take the full name written in the document.
 -- with several full names sharing a surname (Joe / Hunter Biden) a bare surname takes the nearest

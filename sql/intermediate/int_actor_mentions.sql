@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- actor mention candidates kept as actors (drop_reason null: the others are dropped_actor_candidate),
 -- with the country of place-bound offices filled in.
 -- every candidate without a drop reason is an actor: a one-word name ("Saddam", "Reagan") is kept

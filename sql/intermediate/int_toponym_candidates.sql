@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- every gazetteer place a toponym mention could denote, with its context-free features (base_score is
 -- filled in by the learned ranker right after this model is built)
 with mentions as (

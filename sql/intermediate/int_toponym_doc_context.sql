@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- first pass: what each document is about (countries, first-level regions, anchor points),
 -- from the context-free best reading of every mention
 with candidates as (

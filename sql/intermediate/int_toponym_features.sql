@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- explainable context features of every (mention, candidate) pair: containers named beside it, the
 -- document's countries and regions, nearby places, counties, the source's other documents. The learned
 -- ranker (flows/newsfacts/ranker.py) scores these rows in batches right after this model is built

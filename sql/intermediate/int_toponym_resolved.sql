@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- every mention's best candidate by the learned ranker's score (int_toponym_features.score, the log-odds
 -- that the reading lies within 161 km of the place meant), and the enclosing-place fallback
 with features as (

@@ -1,3 +1,4 @@
+-- config: materialized=incremental inputs=all
 -- where each news source's stories happen: a local paper's places cluster in its home region, so a bare
 -- "Paris" in the Paris (Texas) paper is that Paris (Lieberman's "local lexicon"); learnt from the source's
 -- own documents, one vote per distinct place name across them, so no list of publishers is needed
