@@ -112,6 +112,22 @@ def test_kill_in_any_stage_leaves_the_published_warehouse_as_it_was(lab, stage):
     assert run.returncode == -signal.SIGKILL, run.stderr[-3000:]
     assert _digest(lab["wh"]) == lab["digest"]
     assert _counts(lab["wh"]) == lab["counts"]
+    assert _unstored(lab["wh"]) == []
+
+
+def _unstored(wh: Path) -> list[str]:
+    """Hashes the working database's committed rows name that the raw store lacks (must be none)."""
+    from newsfacts.config import Settings
+    from newsfacts.rawstore import RawStore
+
+    settings = Settings().with_overrides(warehouse=str(wh))
+    con = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        hashes = [h for (h,) in con.execute("select content_hash from raw_documents union select content_hash "
+                                            "from quarantine where content_hash is not null").fetchall()]
+    finally:
+        con.close()
+    return RawStore(settings.raw_store).missing(hashes)
 
 
 def test_an_exception_in_a_stage_fails_plainly_and_publishes_nothing(lab):

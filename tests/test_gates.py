@@ -18,7 +18,7 @@ BODY = "Putin spoke in Kyiv.\nZelensky replied."
 def con(tmp_path):
     con = warehouse.connect(tmp_path / "w.duckdb")
     raw = pd.DataFrame([dict(content_hash="a" * 64, source_uri="x.txt", size_bytes=3, media_type="text",
-                             detected_encoding="utf-8", raw=b"abc", ingested_at=NOW, run_id="r",
+                             detected_encoding="utf-8", stored_bytes=23, ingested_at=NOW, run_id="r",
                              pipeline_version="t")])
     warehouse.append_rows(con, "raw_documents", raw)
     doc = dict(doc_id="a" * 16, content_hash="a" * 64, source_uri="x.txt", title="T", body=BODY, language="en",

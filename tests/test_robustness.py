@@ -28,6 +28,7 @@ from newsfacts import ingest
 from newsfacts.clean import clean_bytes
 from newsfacts.config import Settings
 from newsfacts.encoding import BadInput, read_payload
+from newsfacts.rawstore import RawStore
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -112,7 +113,8 @@ def robust_run(tmp_path_factory, prefect_harness, gazetteer_path):
     summary = newsfacts_flow(source=str(src), warehouse_path=str(wh))
     seconds = time.monotonic() - started
     con = duckdb.connect(str(wh), read_only=True)
-    yield dict(summary=summary, con=con, src=src, wh=wh, seconds=seconds)
+    store = RawStore(Settings().with_overrides(warehouse=str(wh)).raw_store)
+    yield dict(summary=summary, con=con, src=src, wh=wh, seconds=seconds, store=store)
     con.close()
 
 
@@ -121,7 +123,8 @@ def _landing(run, name: str) -> dict:
     con = run["con"]
     uri = str(run["src"] / name)
     status = con.execute("select status from input_files where source_uri = ?", [uri]).fetchall()
-    quarantined = con.execute("select stage, reason, raw from quarantine where source_uri = ?", [uri]).fetchall()
+    quarantined = [(stage, reason, run["store"].get(h) if h else None) for stage, reason, h in con.execute(
+        "select stage, reason, content_hash from quarantine where source_uri = ?", [uri]).fetchall()]
     doc = con.execute("select doc_id, title, body, language, encoding, encoding_repaired, media_type "
                       "from documents where source_uri = ?", [uri]).fetchall()
     keys = ["doc_id", "title", "body", "language", "encoding", "encoding_repaired", "media_type"]
@@ -156,12 +159,13 @@ def test_run_completes_and_accounts_for_every_input(robust_run):
 
 
 def test_every_quarantined_input_keeps_bytes_or_a_reference(robust_run):
-    rows = robust_run["con"].execute("select source_uri, stage, reason, raw, content_hash from quarantine").fetchall()
+    """Quarantine keeps the bytes it could read in the raw store, under their hash (``get`` checks it)."""
+    rows = robust_run["con"].execute("select source_uri, stage, reason, content_hash from quarantine").fetchall()
     assert rows
-    for uri, stage, reason, raw, chash in rows:
+    for uri, stage, reason, chash in rows:
         assert uri.startswith(str(robust_run["src"])) and stage and len(reason) >= 10, (uri, reason)
-        if raw is not None:
-            assert ingest.content_hash(bytes(raw)) == chash
+        if chash is not None:
+            assert ingest.content_hash(robust_run["store"].get(chash)) == chash
         else:
             assert Path(uri).exists() or os.path.lexists(uri), uri
 
@@ -307,8 +311,8 @@ def test_link_escaping_the_source_folder(robust_run):
     reason, raw = _quarantined(robust_run, "escape.txt", "ingest")
     assert "outside the source folder" in reason and raw is None
     con = robust_run["con"]
-    assert not any(b"OUTSIDE-THE-SOURCE" in bytes(r) for (r,) in con.execute("select raw from raw_documents"
-                                                                             ).fetchall())
+    assert not any(b"OUTSIDE-THE-SOURCE" in robust_run["store"].get(h)
+                   for (h,) in con.execute("select content_hash from raw_documents").fetchall())
 
 
 def test_unsupported_extension(robust_run):

@@ -88,3 +88,26 @@ def test_shared_boilerplate_cannot_flood_the_candidates():
     new = stories.assign_stories([("002", bodies["002"])], existing=existing, fetch_bodies=fetch)
     assert new[0]["story_id"] == "001"
     assert fetched[0] == "001" and len(fetched) == stories.MAX_CANDIDATES
+
+
+def test_many_editions_keep_buckets_bounded_and_one_story(tmp_path):
+    """Sixty editions of one article (one unique line each), grouped over three batches through the warehouse:
+    one story, and no LSH bucket ever holds more than BUCKET_CAP documents, so the next edition's candidates
+    stay bounded however many editions came before."""
+    from datetime import datetime
+
+    from newsfacts import loads, warehouse
+
+    paragraphs = [" ".join(f"word{p}x{i}" for i in range(40)) for p in range(6)]
+    docs = [(f"{i:016x}", f"Edition line {i} says something new today.\n" + "\n".join(paragraphs))
+            for i in range(60)]
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.append_rows(con, "documents", pd.DataFrame([
+        dict(doc_id=d, content_hash=d * 4, source_uri=f"/in/{j:03d}.txt", body=b, story_id=d,
+             cleaned_at=datetime(2026, 1, 1), run_id="r", pipeline_version="t") for j, (d, b) in enumerate(docs)]))
+    for part in range(0, 60, 20):
+        loads.group_stories(con, [d for d, _ in docs[part:part + 20]])
+    assert con.execute("select count(distinct story_id) from documents").fetchone()[0] == 1
+    assert con.execute("select max(n) from (select count(*) n from story_signatures group by band, hash)"
+                       ).fetchone()[0] <= stories.BUCKET_CAP
+    con.close()

@@ -301,6 +301,28 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _raw(args: argparse.Namespace) -> int:
+    """Write one input's raw bytes, as read, from the raw store (quarantine audit, replaying a page)."""
+    from newsfacts.rawstore import CorruptRaw, MissingRaw, RawStore
+
+    settings = Settings().with_overrides(warehouse=args.warehouse)
+    if not re.fullmatch(r"[0-9a-f]{64}", args.content_hash):
+        print("newsfacts raw: want a content hash (64 hex characters, raw_documents.content_hash or "
+              "quarantine.content_hash)", file=sys.stderr)
+        return 2
+    try:
+        data = RawStore(settings.raw_store).get(args.content_hash)
+    except (MissingRaw, CorruptRaw) as exc:
+        print(f"newsfacts raw: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsfacts",
@@ -365,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output", metavar="FILE", help="HTML file (default: report.html next to the warehouse)")
     rep.add_argument("--warehouse", help=f"DuckDB file (default {defaults.warehouse})")
     rep.set_defaults(func=_report)
+
+    raw = sub.add_parser("raw", help="write an input's raw bytes, as read, from the raw store")
+    raw.add_argument("content_hash", metavar="HASH", help="its SHA-256 (raw_documents or quarantine content_hash)")
+    raw.add_argument("--output", metavar="FILE", help="file to write (default: standard output)")
+    raw.add_argument("--warehouse", help=f"the warehouse whose raw store to read (default {defaults.warehouse})")
+    raw.set_defaults(func=_raw)
 
     geo = sub.add_parser("geocode", help="resolve toponyms in JSON lines {id, text, spans?} to places")
     geo.add_argument("input", nargs="?", default="-", help="JSON lines file (default: standard input)")

@@ -25,6 +25,9 @@ class Settings:
 
     source: Path = field(default_factory=lambda: Path(_env("SOURCE", str(ROOT / "seeds"))))
     warehouse: Path = field(default_factory=lambda: Path(_env("WAREHOUSE", str(ROOT / "data/newsfacts.duckdb"))))
+    # The raw store (newsfacts.rawstore): every input's bytes by SHA-256; empty = ``<warehouse stem>.raw/`` beside
+    # the warehouse.
+    raw_store_dir: str = field(default_factory=lambda: _env("RAW_STORE", ""))
     gazetteer: Path = field(default_factory=lambda: Path(_env("GAZETTEER", str(ROOT / "data/gazetteer.duckdb"))))
     sql_dir: Path = field(default_factory=lambda: Path(_env("SQL_DIR", str(ROOT / "sql"))))
     expectations_dir: Path = field(
@@ -67,6 +70,11 @@ class Settings:
         if self.workers > 0:
             return self.workers
         return (os.cpu_count() or 1) if self.task_runner == "dask" else 1
+
+    @property
+    def raw_store(self) -> Path:
+        """Where the raw bytes live (``data/newsfacts.raw/`` for the default warehouse)."""
+        return Path(self.raw_store_dir) if self.raw_store_dir else self.warehouse.with_suffix(".raw")
 
     @property
     def work_dir(self) -> Path:

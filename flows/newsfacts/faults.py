@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 
-STAGES = ("ingest", "clean", "stories", "entities", "transform", "publish")
+STAGES = ("ingest", "raw", "clean", "stories", "entities", "transform", "publish")
 
 
 class InjectedFault(RuntimeError):

@@ -36,6 +36,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 from newsfacts import faults, gates, ingest, loads, lock, runs, sources, warehouse
 from newsfacts.config import PIPELINE_VERSION, Settings
 from newsfacts.progress import Progress
+from newsfacts.rawstore import RawStore
 from newsfacts.runs import Lineage, RunSummary, Selection
 
 Stage = Literal["ingest", "clean", "entities", "transform"]
@@ -106,6 +107,8 @@ def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str]
     """Read one batch of files into ``raw_documents`` / ``quarantine`` / ``input_files``; the new hashes."""
     batch = ingest.ingest_batch(items, processed, seen, run_id, settings.max_file_bytes,
                                 settings.max_decompressed_bytes, force=force)
+    loads.store_raw(RawStore(settings.raw_store), batch)  # bytes on disk before a row can name them
+    faults.checkpoint("raw")
     hashes = loads.write_ingested(con, batch)
     if hashes:  # an all-unchanged batch wrote no row to validate
         _gate(con, settings, run_id, "ingest", BATCH_GATES["ingest"], hashes)
@@ -115,7 +118,8 @@ def ingest_task(con, settings: Settings, run_id: str, items, processed: set[str]
 def clean_batch(con, settings: Settings, run_id: str, hashes: list[str]) -> list[str]:
     """Clean the batch's raw documents on the task runner, load and gate them; the document ids."""
     docs, rejected = [], []
-    for d, r in _fan_out(clean_task, loads.raw_rows(con, hashes), settings.parallelism, run_id):
+    rows = loads.raw_rows(con, hashes, RawStore(settings.raw_store))
+    for d, r in _fan_out(clean_task, rows, settings.parallelism, run_id):
         docs += d
         rejected += r
     doc_ids = loads.write_documents(con, run_id, hashes, docs, rejected)

@@ -13,11 +13,12 @@ import pandas as pd
 
 from newsfacts import ingest, warehouse
 from newsfacts.config import PIPELINE_VERSION
+from newsfacts.rawstore import RawStore
 from newsfacts.runs import Lineage
 
 ENTITY_TABLES = ("sentences", "entity_mentions", "toponym_mentions", "actor_mentions")
-RAW_COLUMNS = ["content_hash", "source_uri", "size_bytes", "media_type", "detected_encoding", "raw", "ingested_at",
-               "run_id"]
+RAW_COLUMNS = ["content_hash", "source_uri", "size_bytes", "media_type", "detected_encoding", "stored_bytes",
+               "ingested_at", "run_id"]
 
 
 def _select(con, sql: str, values: list[str]) -> list[tuple]:
@@ -29,11 +30,27 @@ def _select(con, sql: str, values: list[str]) -> list[tuple]:
         con.unregister("_nf_keys")
 
 
+def store_raw(store: RawStore, batch: ingest.IngestBatch) -> None:
+    """Put the batch's raw bytes (documents and quarantined inputs) in the raw store, synced, before any row
+    that names them is written; each raw document row learns its stored size."""
+    kept = [(r["content_hash"], r["raw"]) for r in batch.raw_documents + batch.quarantine
+            if r.get("raw") is not None and r.get("content_hash")]
+    sizes = store.put_many(kept)
+    for row in batch.raw_documents:
+        row["stored_bytes"] = sizes[row["content_hash"]]
+
+
+def _without_raw(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).drop(columns="raw", errors="ignore")
+
+
 def write_ingested(con, batch: ingest.IngestBatch) -> list[str]:
-    """Raw documents, quarantined inputs and the input accounting of one read batch; the new content hashes."""
+    """Raw documents, quarantined inputs and the input accounting of one read batch; the new content hashes.
+
+    The bytes themselves go to the raw store first (:func:`store_raw`); the rows carry only their hash."""
     raw = pd.DataFrame(batch.raw_documents, columns=RAW_COLUMNS).assign(pipeline_version=PIPELINE_VERSION)
     warehouse.replace_rows(con, "raw_documents", raw, key="content_hash")
-    warehouse.append_rows(con, "quarantine", pd.DataFrame(batch.quarantine))
+    warehouse.append_rows(con, "quarantine", _without_raw(batch.quarantine))
     warehouse.append_rows(con, "input_files", pd.DataFrame(batch.input_files))
     return list(raw["content_hash"])
 
@@ -44,10 +61,10 @@ def write_stamps(con, rows: list[dict]) -> None:
         warehouse.append_rows(con, "input_files", pd.DataFrame(rows))
 
 
-def raw_rows(con, hashes: list[str]) -> list[dict]:
-    """The clean stage's input: stored raw bytes and what is known of their source."""
-    return [dict(zip(("content_hash", "source_uri", "media_type", "raw"), r, strict=True)) for r in _select(
-        con, "select content_hash, source_uri, media_type, raw from raw_documents "
+def raw_rows(con, hashes: list[str], store: RawStore) -> list[dict]:
+    """The clean stage's input: the raw bytes from the raw store and what is known of their source."""
+    return [dict(content_hash=h, source_uri=uri, media_type=media, raw=store.get(h)) for h, uri, media in _select(
+        con, "select content_hash, source_uri, media_type from raw_documents "
              "where content_hash in (select k from _nf_keys)", hashes)]
 
 
@@ -61,7 +78,7 @@ def write_documents(con, run_id: str, hashes: list[str], docs: list[dict], rejec
     # Keyed on every hash of the batch: a re-cleaned document that is now rejected leaves ``documents``.
     warehouse.replace_rows(con, "documents", frame if len(frame) else pd.DataFrame({"content_hash": []}),
                            key="content_hash", keys=hashes)
-    warehouse.append_rows(con, "quarantine", pd.DataFrame(rejected))
+    warehouse.append_rows(con, "quarantine", _without_raw(rejected))  # their bytes are in the raw store
     mark_pending(con, [ingest.doc_id_for(h) for h in hashes])
     if rejected:
         for table in ENTITY_TABLES + ("story_signatures",):

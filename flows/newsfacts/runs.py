@@ -120,12 +120,17 @@ def ner_model_version(name: str) -> str:
 
 
 def open_working(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The working database; seeded from the published warehouse when it is missing."""
+    """The working database; seeded from the published warehouse when it is missing. Raw bytes a warehouse
+    still holds in its tables are moved to the raw store first."""
+    from newsfacts import rawstore
+
     work = settings.working_db
     work.parent.mkdir(parents=True, exist_ok=True)
     if not work.exists() and settings.warehouse.exists():
         shutil.copyfile(settings.warehouse, work)
-    return warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
+    con = warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
+    rawstore.migrate(con, rawstore.RawStore(settings.raw_store))
+    return con
 
 
 def _now() -> datetime:

@@ -5,7 +5,7 @@ create table if not exists raw_documents (
     size_bytes bigint not null,
     media_type varchar,
     detected_encoding varchar,
-    raw blob,
+    stored_bytes bigint,
     ingested_at timestamp not null,
     run_id varchar not null,
     pipeline_version varchar not null
@@ -25,7 +25,6 @@ create table if not exists quarantine (
     content_hash varchar,
     stage varchar not null,
     reason varchar not null,
-    raw blob,
     quarantined_at timestamp not null,
     run_id varchar not null
 );
@@ -155,3 +154,6 @@ alter table documents add column if not exists entities_run_id varchar;
 alter table pipeline_runs add column if not exists stages varchar;
 alter table pipeline_runs add column if not exists models_version varchar;
 alter table input_files add column if not exists file_stamp varchar;
+-- Raw bytes live in the raw store (newsfacts.rawstore); warehouses that held them in a ``raw`` column are
+-- moved there when the run opens them, and get the stored size here.
+alter table raw_documents add column if not exists stored_bytes bigint;

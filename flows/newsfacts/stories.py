@@ -6,9 +6,16 @@ MinHash LSH tuned low (64 bands of 2 rows: a pair at Jaccard 0.24 collides with 
 0.01 with p ≈ 0.006) and are confirmed by the exact shingle Jaccard plus paragraph alignment
 (rapidfuzz), which unrelated articles on the same topic do not pass.
 
-Signatures persist between runs as ``story_signatures(doc_id, band, hash)`` (64 rows per document):
-a new batch finds its candidates among all earlier documents with one equi-join on (band, hash),
-so earlier bodies are read only for the few candidates.
+Signatures persist between runs as ``story_signatures(doc_id, band, hash)``: a new batch finds its
+candidates among all earlier documents with one equi-join on (band, hash), so earlier bodies are read
+only for the few candidates.
+
+The work per document is bounded, whatever the warehouse holds: an LSH bucket (one band's hash) keeps at
+most ``BUCKET_CAP`` documents, the earliest to arrive (a story's first editions stand for it: any edition
+names the story), so a document meets at most ``BANDS × BUCKET_CAP`` candidates however many editions or
+boilerplate pages share its buckets; and it is compared with at most ``MAX_CANDIDATES`` of them, one
+confirmed edition per story being enough to name that story. A document's stored signature therefore holds
+only the bands whose bucket had room when it arrived.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ SHINGLE = 3
 SEED = 1
 MIN_JACCARD = 0.10
 MIN_ALIGNED = 0.30
-MAX_CANDIDATES = 20  # candidates confirmed per document, most shared LSH bands first
+MAX_CANDIDATES = 20  # candidates compared per document at most, most shared LSH bands first
+BUCKET_CAP = 8  # documents an LSH bucket keeps (the earliest); later ones still find them, but are not added
 PARA_RATIO = 70
 MIN_PARA_WORDS = 8
 WORD = re.compile(r"\w+")
@@ -104,8 +112,8 @@ def assign_stories(docs: list[tuple[str, str]],
     to their story_id and ``fetch_bodies`` returns the bodies of the candidates that need confirming.
     Returns dicts (doc_id, story_id, similarity, matched_doc_id, aligned_share, signature), where
     similarity is the 3-shingle Jaccard with the matched edition (None for a story's first edition)
-    and signature the document's ``story_signatures`` rows. ``hashes`` may hold :func:`band_hashes` already
-    computed for some documents (MinHash is most of this function's cost).
+    and signature the document's ``story_signatures`` rows (the bands whose bucket had room). ``hashes`` may
+    hold :func:`band_hashes` already computed for some documents (MinHash is most of this function's cost).
     """
     index: dict[tuple[int, int], list[str]] = {}
     story = dict(existing_story or {})
@@ -117,23 +125,26 @@ def assign_stories(docs: list[tuple[str, str]],
         bands = (hashes or {}).get(doc_id) or band_hashes(body)
         shared: dict[str, int] = {}
         for band, h in enumerate(bands):
-            for other in index.get((band, h), ()):
+            for other in index.get((band, h), ())[:BUCKET_CAP]:
                 if other != doc_id:
                     shared[other] = shared.get(other, 0) + 1
-        # More shared bands means a higher estimated similarity: confirm only the likeliest candidates, so a
-        # corpus full of shared boilerplate cannot make one document cost thousands of comparisons.
+        # More shared bands means a higher estimated similarity: try the likeliest candidates first, at most
+        # MAX_CANDIDATES of them, and no more of a story once one of its editions is confirmed.
         cands = sorted(shared, key=lambda c: -shared[c])[:MAX_CANDIDATES]
         missing = [c for c in cands if c not in bodies]
         if missing and fetch_bodies is not None:
             bodies.update(fetch_bodies(missing))
         best = None
         mine = shingles(body)
+        confirmed: set[str] = set()
         for other in cands:
-            if other not in bodies:
+            if other not in bodies or story.get(other, other) in confirmed:
                 continue
             ok, j, share = _confirm(body, mine, bodies[other])
-            if ok and (best is None or j > best[1]):
-                best = (other, j, share)
+            if ok:
+                confirmed.add(story.get(other, other))
+                if best is None or j > best[1]:
+                    best = (other, j, share)
         if best is None:
             row = {"doc_id": doc_id, "story_id": doc_id, "similarity": None, "matched_doc_id": None,
                    "aligned_share": None}
@@ -142,8 +153,12 @@ def assign_stories(docs: list[tuple[str, str]],
                    "matched_doc_id": best[0], "aligned_share": round(best[2], 4)}
         story[doc_id] = row["story_id"]
         bodies[doc_id] = body
+        kept = []
         for band, h in enumerate(bands):
-            index.setdefault((band, h), []).append(doc_id)
-        row["signature"] = [{"doc_id": doc_id, "band": b, "hash": h} for b, h in enumerate(bands)]
+            bucket = index.setdefault((band, h), [])
+            if len(bucket) < BUCKET_CAP:
+                bucket.append(doc_id)
+                kept.append({"doc_id": doc_id, "band": band, "hash": h})
+        row["signature"] = kept
         out.append(row)
     return out

@@ -149,7 +149,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
         try:
             if incremental and config.get("materialized") == "incremental":
                 reads_all = config.get("inputs") == "all"
-                for offset in range(0, pending, pending if reads_all else chunk):
+                for offset in range(0, pending, max(pending, 1) if reads_all else chunk):  # none pending: no pass
                     # a model that reads every document is built once for all pending ones
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
                                 f"order by doc_id limit {pending if reads_all else chunk} offset {offset}")
