@@ -82,6 +82,27 @@ def test_ner_without_the_shared_tok2vec_gives_the_same_sentences_and_entities():
     assert ner.extract(fast, docs) == ner.extract(full, docs)
 
 
+def test_a_repeated_paragraph_gets_the_rows_it_gets_when_parsed_alone():
+    """NER parses each distinct paragraph once per call; every occurrence gets the rows of its own parse."""
+    from newsfacts import entities, ner
+    from newsfacts.config import Settings
+
+    nlp = ner.load_model(Settings().spacy_model)
+    wire = "Reuters reported that Angela Merkel met Emmanuel Macron in Paris. They spoke for an hour."
+    docs = [("a", f"{wire}\nThe European Union welcomed the talks in Brussels."),
+            ("b", f"Shares of Siemens rose in Frankfurt.\n{wire}"),
+            ("c", f"{wire}\nThe European Union welcomed the talks in Brussels.")]
+    together = ner.extract(nlp, docs)
+    alone = [ner.extract(nlp, [d]) for d in docs]
+    assert together == tuple([row for part in alone for row in part[i]] for i in range(2))
+    # equal bodies share their toponym and actor candidates, each under its own document id
+    rows = entities.extract_batch([(d, b, "en") for d, b in docs], Settings())
+    for table in ("toponym_mentions", "actor_mentions"):
+        a = [{k: v for k, v in r.items() if k != "doc_id"} for r in rows[table] if r["doc_id"] == "a"]
+        c = [{k: v for k, v in r.items() if k != "doc_id"} for r in rows[table] if r["doc_id"] == "c"]
+        assert a and a == c
+
+
 @needs_pages
 def test_the_default_pass_is_skipped_only_where_it_cannot_win():
     """On every benchmark page where the default mode finds three times what precision mode kept, the

@@ -897,7 +897,8 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
                 continue
             out.append(Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "recovered", anchored=True))
             taken.add(s, e)
-    for org in orgs:
+    for org in sorted(orgs, key=lambda o: (-len(o), o)):  # longest first ("Apple Watch" before "Apple"), and
+        # a fixed order: a set's order changes with each process's string hashing, and so did the mentions
         for m in re.finditer(rf"(?<![\w]){re.escape(org)}(?![\w])", body):
             s, e = m.start(), m.end()
             if taken.hits(s, e):

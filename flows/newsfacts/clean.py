@@ -204,9 +204,15 @@ def _language(body: str) -> str | None:
     thousand characters decide as well as the whole article)."""
     if not _WORD.search(body):
         return None
+    return _classify(body[:_LANGUAGE_SAMPLE_CHARS])
+
+
+@lru_cache(maxsize=1024)
+def _classify(sample: str) -> str:
+    """The classifier's language for a sample; editions of one wire story share their opening."""
     import py3langid
 
-    return py3langid.classify(body[:_LANGUAGE_SAMPLE_CHARS])[0]
+    return py3langid.classify(sample)[0]
 
 
 _MARKER_WORDS = {"li": 1, "dt": 1, "dd": 1, "tr": 1, "td": 2, "th": 2}  # "- " and "|" trafilatura adds
@@ -323,6 +329,9 @@ def _trafilatura(html: str, url: str | None):
     return doc
 
 
+_repair = lru_cache(maxsize=256)(repair)  # editions of one story repeat their text, site and author
+
+
 def _repair_extracted(doc) -> tuple[str, str | None, str | None, str | None, bool]:
     """(body, title, site, author, repaired) of a trafilatura result, mojibake repaired.
 
@@ -331,13 +340,13 @@ def _repair_extracted(doc) -> tuple[str, str | None, str | None, str | None, boo
     text so a single decision covers the article.
     """
     title = " ".join((doc.title or "").split())
-    fixed, repaired = repair(f"{title}\n{doc.text or ''}")
+    fixed, repaired = _repair(f"{title}\n{doc.text or ''}")
     title, body = fixed.split("\n", 1)
     title = " ".join(title.split())
     meta = []
     for value in (doc.sitename, doc.author):
         if value:
-            value, changed = repair(value)
+            value, changed = _repair(value)
             repaired = repaired or changed
         meta.append(value)
     return body, title or None, meta[0], meta[1], repaired
@@ -367,17 +376,23 @@ def _clean(text: str, media_type: str, source_uri: str) -> tuple[dict, bool]:
             raw_body, title, site, author, repaired = _repair_extracted(doc)
             published = doc.date
             url = url or doc.url
-        original = _paragraphs(raw_body)
-        paras = _apply_rules(original, rules)
+        body = _html_body(raw_body, title)
     else:
         original = _paragraphs(text)
         paras = _apply_rules(original, rules)
         title, zone = find_title(paras)
         author, published = _header_meta(paras[:zone])
-        paras = paras[zone:]
-    body = "\n".join(_drop_repeats(paras, title, original))
+        body = "\n".join(_drop_repeats(paras[zone:], title, original))
     return {"title": title, "body": body, "language": None, "published_date": published,
             "site_name": site, "author": author, "url": url}, repaired
+
+
+@lru_cache(maxsize=256)
+def _html_body(raw_body: str, title: str | None) -> str:
+    """The rules applied to the text trafilatura extracted: a pure function of that text and the title,
+    kept for the editions of one story that a batch holds."""
+    original = _paragraphs(raw_body)
+    return "\n".join(_drop_repeats(_apply_rules(original, load_rules()), title, original))
 
 
 def clean_bytes(raw: bytes, name: str, source_uri: str = "") -> dict:

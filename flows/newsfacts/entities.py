@@ -59,15 +59,20 @@ def extract_batch(docs: list[tuple[str, str, str | None]], settings: Settings) -
     for e in entities:
         by_doc_ent.setdefault(e["doc_id"], []).append((e["start_char"], e["end_char"], e["label"]))
     topo_rows, actor_rows = [], []
+    # Equal bodies (editions of one wire story) have equal sentences and entities (NER runs per paragraph),
+    # so their toponym and actor candidates are found once.
+    found: dict[str, tuple[list[dict], list[dict]]] = {}
     for doc_id, body in english:
-        sents = by_doc_sent.get(doc_id, [])
-        ents = by_doc_ent.get(doc_id, [])
-        bounds = [(s["start_char"], s["end_char"]) for s in sents]
-        places = toponyms.find_toponyms(body, ents, lookup, bounds)
-        for p in places:
-            topo_rows.append({**p, "doc_id": doc_id, "sentence_idx": _sentence_of(sents, p["start_char"])})
-        spans = [(p["start_char"], p["end_char"]) for p in places]
-        for a in actors.find_actor_candidates(body, ents, bounds, spans):
-            actor_rows.append({"doc_id": doc_id, **a})
+        if body not in found:
+            sents = by_doc_sent.get(doc_id, [])
+            ents = by_doc_ent.get(doc_id, [])
+            bounds = [(s["start_char"], s["end_char"]) for s in sents]
+            places = [{**p, "sentence_idx": _sentence_of(sents, p["start_char"])}
+                      for p in toponyms.find_toponyms(body, ents, lookup, bounds)]
+            spans = [(p["start_char"], p["end_char"]) for p in places]
+            found[body] = places, actors.find_actor_candidates(body, ents, bounds, spans)
+        places, cands = found[body]
+        topo_rows += ({**p, "doc_id": doc_id} for p in places)
+        actor_rows += ({"doc_id": doc_id, **a} for a in cands)
     return {"sentences": sentences, "entity_mentions": entities, "toponym_mentions": topo_rows,
             "actor_mentions": actor_rows}
