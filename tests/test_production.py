@@ -305,3 +305,19 @@ def test_an_incremental_transform_builds_what_a_full_one_builds(prefect_harness,
         "int_toponym_candidates", "int_toponym_features", "int_toponym_resolved", "int_actor_doc_keys",
         "fact_location_mention", "dim_location", "unresolved_toponym", "fact_actor_mention", "dim_actor",
         "fact_actor_location_cooccurrence"])
+
+
+def test_a_first_run_with_only_bad_inputs_publishes_empty_marts(prefect_harness, gazetteer_path, tmp_path):
+    """No document at all: the per-document models are still created (empty), so the marts build and publish."""
+    from newsfacts.flow import newsfacts_flow
+
+    src = tmp_path / "inbox"
+    src.mkdir()
+    (src / "garbage.txt").write_bytes(b"\x00\x01\x02\x03")
+    wh = tmp_path / "newsfacts.duckdb"
+    result = newsfacts_flow(source=str(src), warehouse_path=str(wh))
+    assert result["published"] and result["quarantined"] == 1 and result["documents"] == 0
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("select count(*) from int_toponym_candidates").fetchone()[0] == 0
+    assert con.execute("select count(*) from fact_location_mention").fetchone()[0] == 0
+    con.close()

@@ -149,8 +149,11 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
         try:
             if incremental and config.get("materialized") == "incremental":
                 reads_all = config.get("inputs") == "all"
-                for offset in range(0, pending, max(pending, 1) if reads_all else chunk):  # none pending: no pass
-                    # a model that reads every document is built once for all pending ones
+                # a model that reads every document is built once for all pending ones; with none pending, a
+                # model table that does not exist yet (a warehouse with no document) is still created, empty
+                offsets = list(range(0, pending, max(pending, 1) if reads_all else chunk)) or (
+                    [] if _exists(con, name) else [0])
+                for offset in offsets:
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
                                 f"order by doc_id limit {pending if reads_all else chunk} offset {offset}")
                     _run_incremental(con, name, sql, reads_all)
@@ -190,6 +193,11 @@ def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_
     else:
         con.execute(f'create table "{db}".main.{name} as select * from _nf_model')
     con.execute("drop table temp.main._nf_model")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                            "and schema_name = 'main' and table_name = ?", [table]).fetchone()[0])
 
 
 def reset_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
