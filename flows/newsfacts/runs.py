@@ -187,6 +187,13 @@ def stale_entities(con, selection: Selection, lineage: Lineage, pick: bool, run_
     ).fetchall()]
 
 
+def models_current(con, settings: Settings) -> bool:
+    """Whether the last published build used the SQL models, suites and place ranker configured now."""
+    built = con.execute("select models_version from pipeline_runs where status = 'published' "
+                        "order by started_at desc limit 1").fetchone()
+    return built is not None and built[0] == models_version(settings)
+
+
 def prepare_transform(con, settings: Settings, stages: tuple[str, ...], force: bool) -> bool:
     """Whether this run's transform may rebuild only the pending documents' per-document models. When forced
     or transform-only (an explicit rebuild), when a model table is missing, or when the SQL models, suites or
@@ -194,10 +201,8 @@ def prepare_transform(con, settings: Settings, stages: tuple[str, ...], force: b
     returns False then."""
     have = {t for (t,) in con.execute("select table_name from duckdb_tables() "
                                       "where database_name = current_database()").fetchall()}
-    built = con.execute("select models_version from pipeline_runs where status = 'published' "
-                        "order by started_at desc limit 1").fetchone()
     if (not force and "ingest" in stages and set(warehouse.incremental_models(settings.sql_dir)) <= have
-            and built is not None and built[0] == models_version(settings)):
+            and models_current(con, settings)):
         return True
     warehouse.reset_incremental(con, settings.sql_dir)
     return False
@@ -222,9 +227,7 @@ def needs_publish(con, settings: Settings, summary: RunSummary, stages: tuple[st
     if last is None or last[0] not in ("published", "unchanged"):
         return True
     # Changed SQL models (or suites) must reach analysts even when no input changed.
-    built = con.execute("select models_version from pipeline_runs where status = 'published' "
-                        "order by started_at desc limit 1").fetchone()
-    if built is None or built[0] != models_version(settings):
+    if not models_current(con, settings):
         return True
     # A run killed between committing its 'published' status and renaming the snapshot into place
     # left work the published file lacks: compare the last published run of both files.
