@@ -32,12 +32,12 @@ def replicate(con, copies: int) -> None:
         con.execute("drop table _copy")
 
 
-def transform(con, sql_dir: Path) -> float:
+def transform(con, sql_dir: Path, timings: dict | None = None) -> float:
     from newsfacts import warehouse
 
     t = time.perf_counter()
-    warehouse.run_models(con, sql_dir, "head", True)
-    warehouse.run_models(con, sql_dir, "tail", True)
+    warehouse.run_models(con, sql_dir, "head", True, timings=timings)
+    warehouse.run_models(con, sql_dir, "tail", True, timings=timings)
     con.execute(f"delete from {warehouse.PENDING}")
     return time.perf_counter() - t
 
@@ -66,8 +66,11 @@ def main() -> int:
             con.execute(f"create temp table snap_{m} as select * from {m}")
         con.execute(f"insert into {warehouse.PENDING} select doc_id from documents "
                     f"using sample {args.changed} rows (reservoir, 7)")
-        part = transform(con, settings.sql_dir)
+        timings: dict[str, float] = {}
+        part = transform(con, settings.sql_dir, timings)
         print(f"{docs} documents: every document rebuilt {full:.1f} s; {args.changed} rebuilt {part:.1f} s")
+        for m, sec in sorted(timings.items(), key=lambda kv: -kv[1]):
+            print(f"  {m:32s} {sec:6.2f} s with {args.changed} rebuilt")
         for m in models:
             cols = ", ".join(f"round({c}, 9) as {c}" if ty == "DOUBLE" else c for c, ty in con.execute(
                 f"select column_name, column_type from (describe snap_{m})").fetchall())

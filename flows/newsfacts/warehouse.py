@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def incremental_models(sql_dir: Path) -> list[str]:
 
 
 def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all", incremental: bool = False,
-               chunk: int = 2000) -> list[str]:
+               chunk: int = 2000, timings: dict[str, float] | None = None) -> list[str]:
     """Materialise the SQL models in dependency order; returns the names run.
 
     ``part`` "head" runs only the unpublished models (staging, intermediate) that come before the first
@@ -133,6 +134,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     configured ``materialized=incremental`` rebuild only the documents listed in ``pending_transform``,
     ``chunk`` documents at a time, so time and memory grow with the documents rebuilt and never with their
     square (the caller clears the list once both parts are committed); every other model is rebuilt whole.
+    ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
     first_published = next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")),
@@ -146,6 +148,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     for name, kind, path in models:
         sql = path.read_text().strip().rstrip(";")
         config = model_config(path)
+        started = time.perf_counter()
         try:
             if incremental and config.get("materialized") == "incremental":
                 reads_all = config.get("inputs") == "all"
@@ -163,6 +166,8 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
         done.append(name)
+        if timings is not None:
+            timings[name] = time.perf_counter() - started
     # `create or replace` drops comments: re-apply the data dictionary so every snapshot explains itself.
     dictionary.apply_comments(con)
     return done
