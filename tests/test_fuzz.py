@@ -13,7 +13,7 @@ import gzip
 from functools import lru_cache
 
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from newsfacts.clean import clean_bytes
 from newsfacts.encoding import BadInput, decode, repair, residual_damage
@@ -61,6 +61,9 @@ def test_clean_bytes_only_ever_refuses_with_a_reason(raw, name):
 
 @MEDIUM
 @given(_article_bytes(html=False))
+@example(raw=b"\xc2\x9a\rA\xc3\xa2.")  # the only other accent ("š") sat on a line cleaning drops
+@example(raw=b"0 0 \xc3\x80\rA\xc3\xa2.")  # ... or in the title
+@example(raw=b"\r\xc3\x82 .")  # ftfy reads "\nÂ ." and "Â ." differently
 def test_cleaning_a_cleaned_text_body_changes_nothing(raw):
     """Plain text only: an HTML page's body re-read as plain text is a different layout (no header zone)."""
     try:

@@ -330,6 +330,7 @@ def _trafilatura(html: str, url: str | None):
 
 
 _repair = lru_cache(maxsize=256)(repair)  # editions of one story repeat their text, site and author
+_LATIN1 = re.compile("[\u0080-\u00ff\ufffd]")
 
 
 def _repair_extracted(doc) -> tuple[str, str | None, str | None, str | None, bool]:
@@ -403,6 +404,18 @@ def clean_bytes(raw: bytes, name: str, source_uri: str = "") -> dict:
     return _with_language(_article(raw, name, source_uri))
 
 
+def _rejudged(result: dict) -> tuple[dict, bool]:
+    """ftfy and the lossy-"â" detector judge a text by all of it; the lines cleaning dropped may have swayed
+    them, so the published title and body are judged again alone (only where a Latin-1 letter could be
+    mojibake), and cleaning a cleaned body changes nothing."""
+    title, body = result["title"], result["body"]
+    title, title_fixed = _repair(title) if title and _LATIN1.search(title) else (title, False)
+    body, body_fixed = _repair(body) if _LATIN1.search(body) else (body, False)
+    if body_fixed:  # a repaired sequence can be a no-break space: lay the lines out as cleaning does
+        body = "\n".join(line for line in (" ".join(raw.split()) for raw in body.split("\n")) if line)
+    return {**result, "title": title, "body": body}, title_fixed or body_fixed
+
+
 def _article(raw: bytes, name: str, source_uri: str) -> dict:
     """:func:`clean_bytes` up to the language: the article, and the refusals that do not need its language."""
     payload = read_payload(raw, name)
@@ -412,7 +425,9 @@ def _article(raw: bytes, name: str, source_uri: str) -> dict:
     if media_type != "html":
         text, repaired = repair(text)
     result, html_repaired = _clean(text, media_type, source_uri)
-    if not result["body"]:
+    result, rejudged = _rejudged(result)
+    html_repaired = html_repaired or rejudged
+    if not any(ch.isalnum() for ch in result["body"]):  # empty, or punctuation only
         raise BadInput("no article text found")
     if len(result["body"]) < 200 and all(_is_headline_like(p) for p in result["body"].split("\n")):
         raise BadInput("no article text found (only short lines without a sentence: navigation, labels, captions)")

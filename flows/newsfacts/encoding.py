@@ -409,8 +409,9 @@ def repair(text: str) -> tuple[str, bool]:
     # Cleaning collapses every run of spaces (no-break, tabs) to one space. ftfy's verdict can depend on the
     # space beside a sequence ("0\xa0Àµ" stays, "0 Àµ" is mojibake), so judge the text as cleaning will lay
     # it out too: otherwise cleaning a cleaned body would change it again.
-    if _ODD_SPACE.search(new):
-        laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines())
+    # The same holds for the whitespace cleaning strips at both ends ("\nÂ ." stays, "Â ." is mojibake).
+    if _ODD_SPACE.search(new) or new[:1].isspace() or new[-1:].isspace():
+        laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines()).strip()
         again = ftfy.fix_and_explain(laid_out, uncurl_quotes=False)
         if again.text != laid_out:
             new, changed = again.text, changed or _repaired(again)
