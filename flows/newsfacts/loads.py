@@ -113,6 +113,24 @@ def mark_pending(con, doc_ids: list[str]) -> None:
     warehouse.append_rows(con, warehouse.PENDING, pd.DataFrame({"doc_id": doc_ids}, dtype="object"))
 
 
+def _bodies(con, ids) -> dict[str, str]:
+    return dict(con.execute("select doc_id, body from documents where doc_id in (select unnest($1))",
+                            [sorted(ids)]).fetchall()) if ids else {}
+
+
+def _likely_candidates(pairs: list[tuple[str, str, int, int]], top: int) -> set[str]:
+    """Stored documents among each new document's ``top`` most band-sharing stored ones (ties included)."""
+    shared: dict[str, dict[str, int]] = {}
+    for new, old, _, _ in pairs:
+        counts = shared.setdefault(new, {})
+        counts[old] = counts.get(old, 0) + 1
+    out: set[str] = set()
+    for counts in shared.values():
+        floor = sorted(counts.values(), reverse=True)[:top][-1]
+        out.update(d for d, n in counts.items() if n >= floor)
+    return out
+
+
 def group_stories(con, doc_ids: list[str]) -> int:
     """Group the batch's documents with earlier editions of the same story (MinHash LSH + alignment).
 
@@ -128,15 +146,19 @@ def group_stories(con, doc_ids: list[str]) -> int:
     sigs = pd.DataFrame([(d, band, h) for d, hs in bands.items() for band, h in enumerate(hs)],
                         columns=["doc_id", "band", "hash"])
     con.register("_sigs", sigs)
-    hits = con.execute("select s.doc_id, s.band, s.hash from story_signatures s join _sigs n using (band, hash)"
-                       ).fetchall()
+    pairs = con.execute("select n.doc_id, s.doc_id, s.band, s.hash from story_signatures s "
+                        "join _sigs n using (band, hash)").fetchall()
     con.unregister("_sigs")
+    hits = [(d, band, h) for _, d, band, h in pairs]
     story_of = dict(con.execute("select doc_id, story_id from documents where doc_id in (select unnest($1))",
                                 [sorted({d for d, _, _ in hits})]).fetchall()) if hits else {}
+    # One read of the bodies the comparisons can need (each new document's likeliest stored candidates), not
+    # one query per document: each such query scans the documents table, a cost that grows with the store.
+    prefetched = _bodies(con, _likely_candidates(pairs, stories.MAX_CANDIDATES))
 
     def fetch(ids: list[str]) -> dict[str, str]:
-        return dict(con.execute("select doc_id, body from documents where doc_id in (select unnest($1))",
-                                [ids]).fetchall())
+        missing = [i for i in ids if i not in prefetched]
+        return {**{i: prefetched[i] for i in ids if i in prefetched}, **(_bodies(con, missing) if missing else {})}
 
     rows = stories.assign_stories(docs, existing=hits, existing_story=story_of, fetch_bodies=fetch, hashes=bands)
     frame = pd.DataFrame([{k: r[k] for k in ("doc_id", "story_id", "similarity")} for r in rows])
