@@ -55,7 +55,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.duckdb"
         shutil.copyfile(args.working, path)
+        warehouse.move_intermediate_out(path, settings.sql_dir)  # as the pipeline lays its files out
         con = warehouse.connect(path, settings.gazetteer, memory_limit=settings.duckdb_memory)
+        warehouse.attach_intermediate(con, Path(tmp) / "intermediate.duckdb")
         con.execute(warehouse.SCHEMA.read_text())
         replicate(con, args.copies)
         docs = con.execute("select count(*) from documents").fetchone()[0]

@@ -302,9 +302,11 @@ def test_an_incremental_transform_builds_what_a_full_one_builds(prefect_harness,
     assert con.execute("select count(*) from pending_transform").fetchone()[0] == 0
     con.close()
     assert_same_tables(wh, wh_once, "two runs and one", [
-        "int_toponym_candidates", "int_toponym_features", "int_toponym_resolved", "int_actor_doc_keys",
-        "fact_location_mention", "dim_location", "unresolved_toponym", "fact_actor_mention", "dim_actor",
-        "fact_actor_location_cooccurrence"])
+        "int_actor_doc_keys", "fact_location_mention", "dim_location", "unresolved_toponym",
+        "fact_actor_mention", "dim_actor", "fact_actor_location_cooccurrence"])
+    intermediate = [Settings().with_overrides(warehouse=str(w)).intermediate_db for w in (wh, wh_once)]
+    assert_same_tables(*intermediate, "two runs and one (intermediate models)", [
+        "int_toponym_candidates", "int_toponym_features", "int_toponym_resolved"])
 
 
 def test_a_first_run_with_only_bad_inputs_publishes_empty_marts(prefect_harness, gazetteer_path, tmp_path):
@@ -318,6 +320,7 @@ def test_a_first_run_with_only_bad_inputs_publishes_empty_marts(prefect_harness,
     result = newsfacts_flow(source=str(src), warehouse_path=str(wh))
     assert result["published"] and result["quarantined"] == 1 and result["documents"] == 0
     con = duckdb.connect(str(wh), read_only=True)
-    assert con.execute("select count(*) from int_toponym_candidates").fetchone()[0] == 0
     assert con.execute("select count(*) from fact_location_mention").fetchone()[0] == 0
+    con.execute(f"attach '{Settings().with_overrides(warehouse=str(wh)).intermediate_db}' as i (read_only)")
+    assert con.execute("select count(*) from i.int_toponym_candidates").fetchone()[0] == 0
     con.close()

@@ -13,6 +13,16 @@ def _write(path, sql):
     path.write_text(sql)
 
 
+def _head_and_tail_models(tmp_path):
+    """An intermediate model, a mart reading it, an intermediate model reading the mart, a view over that."""
+    sql = tmp_path / "sql"
+    for name, text in {"intermediate/a_int": "select 1 as x", "marts/b_mart": "select x * 10 as y from a_int",
+                       "intermediate/c_int": "select y + 1 as z from b_mart",
+                       "views/d_view": "select z from c_int"}.items():
+        _write(sql / f"{name}.sql", text)
+    return sql
+
+
 def test_models_run_in_dependency_order(tmp_path):
     sql = tmp_path / "sql"
     _write(sql / "marts" / "a_mart.sql", "with src as (select * from z_int) select x * 10 as y from src")
@@ -29,11 +39,7 @@ def test_models_run_in_dependency_order(tmp_path):
 def test_head_models_run_outside_the_transaction_and_tail_models_inside(tmp_path):
     """The flow commits the unpublished models ahead of the first mart before its transaction ("head"), so a
     large corpus's candidate rows are not pinned in memory; an intermediate that reads a mart stays in the tail."""
-    sql = tmp_path / "sql"
-    _write(sql / "intermediate" / "a_int.sql", "select 1 as x")
-    _write(sql / "marts" / "b_mart.sql", "select x * 10 as y from a_int")
-    _write(sql / "intermediate" / "c_int.sql", "select y + 1 as z from b_mart")
-    _write(sql / "views" / "d_view.sql", "select z from c_int")
+    sql = _head_and_tail_models(tmp_path)
     con = warehouse.connect(tmp_path / "w.duckdb")
     assert warehouse.run_models(con, sql, "head") == ["a_int"]
     con.execute("begin")
@@ -41,6 +47,50 @@ def test_head_models_run_outside_the_transaction_and_tail_models_inside(tmp_path
     con.execute("rollback")
     assert con.execute("select x from a_int").fetchone() == (1,)
     assert not con.execute("select * from duckdb_tables() where table_name = 'b_mart'").fetchall()
+
+
+def test_head_models_live_in_the_intermediate_file_and_the_tail_reads_them(tmp_path):
+    """With the intermediate file attached, the models ahead of the first mart are built there (so publishing,
+    a copy of the working database, never copies them) and the marts and views still read them by name; an
+    intermediate model that reads a mart stays in the working database, inside the marts' transaction."""
+    sql = _head_and_tail_models(tmp_path)
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.attach_intermediate(con, tmp_path / "i.duckdb")
+    warehouse.run_models(con, sql, "head")
+    con.execute("begin")
+    warehouse.run_models(con, sql, "tail")
+    con.execute("commit")
+    where = dict(con.execute("select table_name, database_name from duckdb_tables()").fetchall())
+    assert where["a_int"] == "intermediate" and where["b_mart"] == where["c_int"] == "w"
+    assert con.execute("select z from d_view").fetchone() == (11,)
+    assert warehouse.intermediate_models(sql) == ["a_int"]
+    con.close()
+    published = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert published.execute("select z from d_view").fetchone() == (11,)  # the view needs no intermediate
+
+
+def test_intermediate_models_a_working_database_still_holds_move_out_once(tmp_path):
+    """A working database from before the intermediate file loses its intermediate model tables, and its file
+    is compacted (DuckDB never gives freed blocks back); the other tables keep their rows and their keys."""
+    sql = tmp_path / "sql"
+    _write(sql / "intermediate" / "a_int.sql", "select 1 as x")
+    _write(sql / "marts" / "b_mart.sql", "select x from a_int")
+    path = tmp_path / "working.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table kept (k varchar primary key, v int)")
+    con.execute("insert into kept values ('a', 1), ('b', 2)")
+    con.execute("create table a_int as select range as x, md5(range::varchar) as y from range(400000)")
+    con.close()
+    before = path.stat().st_size
+    assert warehouse.move_intermediate_out(path, sql) == ["a_int"]
+    assert path.stat().st_size < before / 3
+    con = duckdb.connect(str(path))
+    assert con.execute("select count(*) from duckdb_tables() where table_name = 'a_int'").fetchone() == (0,)
+    assert con.execute("select sum(v) from kept").fetchone() == (3,)
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("insert into kept values ('a', 3)")
+    con.close()
+    assert warehouse.move_intermediate_out(path, sql) == []
 
 
 def test_cycles_are_refused(tmp_path):

@@ -86,6 +86,12 @@ class Settings:
         return self.work_dir / "working.duckdb"
 
     @property
+    def intermediate_db(self) -> Path:
+        """The intermediate SQL models (every candidate place of every mention, actor keys): the transform's
+        own state, kept beside the working database and never published."""
+        return self.work_dir / "intermediate.duckdb"
+
+    @property
     def gx_root(self) -> Path:
         """Great Expectations file context; Data Docs land in ``gx/uncommitted/data_docs``."""
         return self.warehouse.parent

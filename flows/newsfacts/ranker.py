@@ -142,7 +142,8 @@ def using(ranker: Ranker):
 def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: Stage | None) -> None:
     """Fill `column` of `table` with the stage's log-odds, over the whole table at once (Arrow round trip).
 
-    ``table`` may be qualified (``temp.main.x``: an incremental run's new rows); it is rebuilt where it is."""
+    ``table`` may be qualified (``temp.main.x``: an incremental run's new rows; ``"intermediate".main.x``); it is
+    rebuilt where it is."""
     if stage is None:
         return
     tbl = con.sql(f"select * from {table}").to_arrow_table()
@@ -151,8 +152,8 @@ def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: 
     tbl = tbl.set_column(tbl.schema.get_field_index(column), column, pa.array(scores, type=pa.float64()))
     con.register("_nf_scored", tbl)
     try:
-        temp = "temp " if table.startswith("temp.") else ""
-        con.execute(f"create or replace {temp}table {table.rsplit('.', 1)[-1]} as select * from _nf_scored")
+        temp = "temp " if table.startswith("temp.") else ""  # DuckDB wants the keyword for the temp catalog
+        con.execute(f"create or replace {temp}table {table} as select * from _nf_scored")
     finally:
         con.unregister("_nf_scored")
 

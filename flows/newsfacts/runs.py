@@ -120,15 +120,23 @@ def ner_model_version(name: str) -> str:
 
 
 def open_working(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """The working database; seeded from the published warehouse when it is missing. Raw bytes a warehouse
-    still holds in its tables are moved to the raw store first."""
+    """The working database with its intermediate models attached; seeded from the published warehouse when
+    it is missing. Raw bytes a warehouse still holds in its tables are moved to the raw store first, and
+    intermediate models it still holds to their own file (both once)."""
     from newsfacts import rawstore
 
     work = settings.working_db
     work.parent.mkdir(parents=True, exist_ok=True)
-    if not work.exists() and settings.warehouse.exists():
-        shutil.copyfile(settings.warehouse, work)
+    if not work.exists():
+        # intermediate rows belong to the working database they were built from; a new one rebuilds them
+        for stale in (settings.intermediate_db, settings.intermediate_db.with_name(
+                settings.intermediate_db.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if settings.warehouse.exists():
+            shutil.copyfile(settings.warehouse, work)
+    warehouse.move_intermediate_out(work, settings.sql_dir)
     con = warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
+    warehouse.attach_intermediate(con, settings.intermediate_db)
     rawstore.migrate(con, rawstore.RawStore(settings.raw_store))
     return con
 
@@ -199,8 +207,7 @@ def prepare_transform(con, settings: Settings, stages: tuple[str, ...], force: b
     or transform-only (an explicit rebuild), when a model table is missing, or when the SQL models, suites or
     place ranker differ from those of the last published build, every document is made pending instead;
     returns False then."""
-    have = {t for (t,) in con.execute("select table_name from duckdb_tables() "
-                                      "where database_name = current_database()").fetchall()}
+    have = warehouse.model_tables(con)
     if (not force and "ingest" in stages and set(warehouse.incremental_models(settings.sql_dir)) <= have
             and models_current(con, settings)):
         return True
@@ -228,6 +235,10 @@ def needs_publish(con, settings: Settings, summary: RunSummary, stages: tuple[st
         return True
     # Changed SQL models (or suites) must reach analysts even when no input changed.
     if not models_current(con, settings):
+        return True
+    # Per-document models missing (the intermediate file was removed, or they were just moved out of an older
+    # working database): rebuilt and published now rather than at the next change.
+    if not set(warehouse.incremental_models(settings.sql_dir)) <= warehouse.model_tables(con):
         return True
     # A run killed between committing its 'published' status and renaming the snapshot into place
     # left work the published file lacks: compare the last published run of both files.

@@ -3,6 +3,9 @@
 The pipeline writes only to a *working* database. At the end of a successful, gated run the
 working database is copied to a temporary file beside the published warehouse and renamed over
 it, so analysts holding the published file open are never blocked and never see half a run.
+The intermediate models live in a second working file, attached as ``intermediate``: they are two
+thirds of the rows, only the transform reads them, and keeping them out of the working database
+keeps them out of every copy that publishing makes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from newsfacts import dictionary, ranker
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 LAYERS = ("staging", "intermediate", "marts", "views")
+INTERMEDIATE = "intermediate"  # the attached database of the intermediate models (see attach_intermediate)
 
 
 def connect(path: Path, gazetteer: Path | None = None, read_only: bool = False,
@@ -41,6 +45,54 @@ def connect(path: Path, gazetteer: Path | None = None, read_only: bool = False,
 
 def _quote(p: Path) -> str:
     return str(p).replace("'", "''")
+
+
+def attach_intermediate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Attach the file of intermediate models as ``intermediate``; unqualified names find its tables after the
+    connection's own, so the models' SQL reads them unchanged. :func:`run_models` builds them there."""
+    con.execute(f"attach '{_quote(path)}' as {INTERMEDIATE}")
+    db = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"set search_path = '{db}.main,{INTERMEDIATE}.main'")
+
+
+def intermediate_models(sql_dir: Path) -> list[str]:
+    """The models kept in the intermediate file: those ahead of the first mart or view (the toponym models).
+    Intermediate models that read a mart (the actor models) run inside the marts' transaction, which can
+    write to one database only, so they stay in the working database."""
+    models = discover_models(sql_dir)
+    return [name for name, _, _ in models[:_first_published(models)]]
+
+
+def _first_published(models: list[tuple[str, str, Path]]) -> int:
+    return next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")), len(models))
+
+
+def move_intermediate_out(path: Path, sql_dir: Path) -> list[str]:
+    """Drop intermediate models a working database still holds in itself (a warehouse built before they
+    had their own file) and compact the file, which DuckDB never shrinks; returns the tables dropped. The
+    next transform rebuilds them in the intermediate file, since they are missing there."""
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(path))
+    try:
+        held = {t for (t,) in con.execute("select table_name from duckdb_tables() "
+                                          "where database_name = current_database()").fetchall()}
+        legacy = [name for name in intermediate_models(sql_dir) if name in held]
+        for name in legacy:
+            con.execute(f"drop table {name}")
+    finally:
+        con.close()
+    if legacy:
+        compacted = path.with_name(f".{path.name}.compacting")
+        compacted.unlink(missing_ok=True)
+        con = duckdb.connect(str(compacted))
+        try:
+            con.execute(f"attach '{_quote(path)}' as legacy (read_only)")
+            con.execute(f'copy from database legacy to "{con.execute("select current_database()").fetchone()[0]}"')
+        finally:
+            con.close()
+        os.replace(compacted, path)
+    return legacy
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, key: str = "doc_id",
@@ -137,17 +189,19 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
-    first_published = next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")),
-                           len(models))
+    first_published = _first_published(models)
+    apart = {name for name, _, _ in models[:first_published]} if _attached(con, INTERMEDIATE) else set()
     models = {"all": models, "head": models[:first_published], "tail": models[first_published:]}[part]
     pending = 0
     if incremental:
         con.execute(f"create or replace temp table _nf_pending as select distinct doc_id from {PENDING} order by 1")
         pending = con.execute("select count(*) from _nf_pending").fetchone()[0]
     done = []
+    own = con.execute("select current_database()").fetchone()[0]
     for name, kind, path in models:
         sql = path.read_text().strip().rstrip(";")
         config = model_config(path)
+        db = INTERMEDIATE if name in apart else own
         started = time.perf_counter()
         try:
             if incremental and config.get("materialized") == "incremental":
@@ -155,14 +209,14 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
                 # a model that reads every document is built once for all pending ones; with none pending, a
                 # model table that does not exist yet (a warehouse with no document) is still created, empty
                 offsets = list(range(0, pending, max(pending, 1) if reads_all else chunk)) or (
-                    [] if _exists(con, name) else [0])
+                    [] if _exists(con, name, db) else [0])
                 for offset in offsets:
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
                                 f"order by doc_id limit {pending if reads_all else chunk} offset {offset}")
-                    _run_incremental(con, name, sql, reads_all)
+                    _run_incremental(con, name, sql, reads_all, db)
             else:
-                con.execute(f"create or replace {kind} {name} as\n{sql}")
-                ranker.after_model(con, name)  # the learned place ranker fills in its score columns
+                con.execute(f'create or replace {kind} "{db}".main.{name} as\n{sql}')
+                ranker.after_model(con, name, table=f'"{db}".main.{name}')  # the learned ranker's score columns
         except duckdb.Error as exc:
             raise RuntimeError(f"SQL model {path} failed: {exc}") from exc
         done.append(name)
@@ -173,17 +227,16 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     return done
 
 
-def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_all: bool) -> None:
-    """Rebuild one per-document model's rows for the documents in ``_nf_dirty``: its document-keyed inputs are
-    shadowed by temporary views holding only those documents, so the model's SQL runs unchanged on them.
-    A model table that does not exist yet is created from the first rows built."""
-    db = con.execute("select current_database()").fetchone()[0]
-    keyed = {t for (t,) in con.execute(
-        "select table_name from duckdb_columns() where database_name = current_database() "
-        "and schema_name = 'main' and column_name = 'doc_id'").fetchall()}
+def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_all: bool, db: str) -> None:
+    """Rebuild one per-document model's rows (in database ``db``) for the documents in ``_nf_dirty``: its
+    document-keyed inputs are shadowed by temporary views holding only those documents, so the model's SQL
+    runs unchanged on them. A model table that does not exist yet is created from the first rows built."""
+    keyed = dict(con.execute(
+        "select table_name, database_name from duckdb_columns() where database_name in (current_database(), ?) "
+        "and schema_name = 'main' and column_name = 'doc_id'", [INTERMEDIATE]).fetchall())
     inputs = [] if reads_all else sorted(t for t in keyed if t != name and re.search(rf"\b{t}\b", sql))
     for table in inputs:
-        con.execute(f'create or replace temp view {table} as select * from "{db}".main.{table} '
+        con.execute(f'create or replace temp view {table} as select * from "{keyed[table]}".main.{table} '
                     f"where doc_id in (select doc_id from _nf_dirty)")
     try:
         body = f"select * from ({sql}) where doc_id in (select doc_id from _nf_dirty)" if reads_all else sql
@@ -192,7 +245,7 @@ def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_
         for table in inputs:
             con.execute(f"drop view temp.main.{table}")
     ranker.after_model(con, name, table="temp.main._nf_model")
-    if name in keyed:
+    if keyed.get(name) == db:
         con.execute(f'delete from "{db}".main.{name} where doc_id in (select doc_id from _nf_dirty)')
         con.execute(f'insert into "{db}".main.{name} by name select * from _nf_model')
     else:
@@ -200,16 +253,29 @@ def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_
     con.execute("drop table temp.main._nf_model")
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                            "and schema_name = 'main' and table_name = ?", [table]).fetchone()[0])
+def _exists(con: duckdb.DuckDBPyConnection, table: str, db: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = ? "
+                            "and schema_name = 'main' and table_name = ?", [db, table]).fetchone()[0])
+
+
+def _attached(con: duckdb.DuckDBPyConnection, db: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_databases() where database_name = ?", [db]).fetchone()[0])
+
+
+def model_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of the connection's own database and of its attached intermediate models."""
+    return {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main' and "
+                                      "database_name in (current_database(), ?)", [INTERMEDIATE]).fetchall()}
 
 
 def reset_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     """Make the next incremental run rebuild every document: drop the per-document model tables and list
     every document as pending (after a change to the models, or when a rebuild is asked for)."""
+    dbs = [con.execute("select current_database()").fetchone()[0]] + (
+        [INTERMEDIATE] if _attached(con, INTERMEDIATE) else [])
     for name in incremental_models(sql_dir):
-        con.execute(f"drop table if exists {name}")
+        for db in dbs:
+            con.execute(f'drop table if exists "{db}".main.{name}')
     con.execute(f"delete from {PENDING}")
     con.execute(f"insert into {PENDING} select doc_id from documents")
 
