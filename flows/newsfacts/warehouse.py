@@ -3,9 +3,9 @@
 The pipeline writes only to a *working* database. At the end of a successful, gated run the
 working database is copied to a temporary file beside the published warehouse and renamed over
 it, so analysts holding the published file open are never blocked and never see half a run.
-The intermediate models live in a second working file, attached as ``intermediate``: they are two
-thirds of the rows, only the transform reads them, and keeping them out of the working database
-keeps them out of every copy that publishing makes.
+The intermediate models ahead of the first mart (the toponym models) live in a second working file,
+attached as ``intermediate``: they are two thirds of the rows, only the transform reads them, and keeping
+them out of the working database keeps them out of every copy that publishing makes.
 """
 
 from __future__ import annotations
