@@ -142,6 +142,29 @@ def test_the_working_database_caps_duckdbs_memory(tmp_path, monkeypatch, gazette
     assert limit.replace(" ", "") in ("286.1MiB", "300.0MB"), limit
 
 
+def test_opening_a_working_database_that_holds_intermediate_models_moves_them_out(tmp_path, gazetteer_path):
+    """The run's writer finds a toponym intermediate model inside the working database (a warehouse from before
+    the intermediate file): it is dropped there, the file compacted, and the intermediate file attached."""
+    from newsfacts.config import Settings
+    from newsfacts.runs import open_working
+
+    settings = Settings().with_overrides(warehouse=str(tmp_path / "w.duckdb"), gazetteer=str(gazetteer_path))
+    settings.working_db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.working_db))
+    con.execute("create table int_toponym_candidates as select range as doc_id from range(300000)")
+    con.close()
+    before = settings.working_db.stat().st_size
+    con = open_working(settings)
+    try:
+        where = {(d, t) for d, t in con.execute("select database_name, table_name from duckdb_tables()").fetchall()}
+        assert ("working", "int_toponym_candidates") not in where and ("working", "documents") in where
+        assert con.execute("select count(*) from duckdb_databases() where database_name = 'intermediate'"
+                           ).fetchone() == (1,)
+    finally:
+        con.close()
+    assert settings.working_db.stat().st_size < before
+
+
 def test_cooccurrence_never_copies_a_body_per_pair(tmp_path):
     """The actor-place co-occurrence mart reads each body once: 400 documents of 100 KB with many pairs
     build within a 200 MB buffer pool (a plan that carried the body through its joins needed gigabytes)."""

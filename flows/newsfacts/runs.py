@@ -134,8 +134,11 @@ def open_working(settings: Settings) -> duckdb.DuckDBPyConnection:
             stale.unlink(missing_ok=True)
         if settings.warehouse.exists():
             shutil.copyfile(settings.warehouse, work)
-    warehouse.move_intermediate_out(work, settings.sql_dir)
     con = warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
+    if warehouse.held_intermediate(con, settings.sql_dir):  # once, on a warehouse from before the file
+        con.close()
+        warehouse.move_intermediate_out(work, settings.sql_dir)
+        con = warehouse.connect(work, gazetteer=settings.gazetteer, memory_limit=settings.duckdb_memory)
     warehouse.attach_intermediate(con, settings.intermediate_db)
     rawstore.migrate(con, rawstore.RawStore(settings.raw_store))
     return con

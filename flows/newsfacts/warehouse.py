@@ -67,17 +67,22 @@ def _first_published(models: list[tuple[str, str, Path]]) -> int:
     return next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")), len(models))
 
 
+def held_intermediate(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[str]:
+    """Intermediate models the connection's own database still holds (built before they had their own file)."""
+    held = {t for (t,) in con.execute("select table_name from duckdb_tables() "
+                                      "where database_name = current_database()").fetchall()}
+    return [name for name in intermediate_models(sql_dir) if name in held]
+
+
 def move_intermediate_out(path: Path, sql_dir: Path) -> list[str]:
-    """Drop intermediate models a working database still holds in itself (a warehouse built before they
-    had their own file) and compact the file, which DuckDB never shrinks; returns the tables dropped. The
-    next transform rebuilds them in the intermediate file, since they are missing there."""
+    """Drop the intermediate models a working database still holds (:func:`held_intermediate`) and compact the
+    file, which DuckDB never shrinks; returns the tables dropped. The next transform rebuilds them in the
+    intermediate file, since they are missing there."""
     if not path.exists():
         return []
     con = duckdb.connect(str(path))
     try:
-        held = {t for (t,) in con.execute("select table_name from duckdb_tables() "
-                                          "where database_name = current_database()").fetchall()}
-        legacy = [name for name in intermediate_models(sql_dir) if name in held]
+        legacy = held_intermediate(con, sql_dir)
         for name in legacy:
             con.execute(f"drop table {name}")
     finally:
@@ -262,6 +267,12 @@ def _attached(con: duckdb.DuckDBPyConnection, db: str) -> bool:
     return bool(con.execute("select count(*) from duckdb_databases() where database_name = ?", [db]).fetchone()[0])
 
 
+def _databases(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Where models live: the connection's own database, and the intermediate file when attached."""
+    return [con.execute("select current_database()").fetchone()[0]] + (
+        [INTERMEDIATE] if _attached(con, INTERMEDIATE) else [])
+
+
 def model_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Tables of the connection's own database and of its attached intermediate models."""
     return {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'main' and "
@@ -271,10 +282,8 @@ def model_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 def reset_incremental(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> None:
     """Make the next incremental run rebuild every document: drop the per-document model tables and list
     every document as pending (after a change to the models, or when a rebuild is asked for)."""
-    dbs = [con.execute("select current_database()").fetchone()[0]] + (
-        [INTERMEDIATE] if _attached(con, INTERMEDIATE) else [])
     for name in incremental_models(sql_dir):
-        for db in dbs:
+        for db in _databases(con):
             con.execute(f'drop table if exists "{db}".main.{name}')
     con.execute(f"delete from {PENDING}")
     con.execute(f"insert into {PENDING} select doc_id from documents")
