@@ -188,6 +188,18 @@ def test_organisation_extents_keep_demonyms_places_and_new():
             "Georgia Public Service Commission", "First Boston Corp"} <= got
 
 
+def test_extents_end_before_an_open_bracket_and_a_score():
+    """NER often stops inside "(CAIR)" or runs on into a score: neither is part of the name."""
+    body = ("The Council on American-Islamic Relations (CAIR) condemned it. A CAIR spokesman spoke. "
+            "Fulham 2-1 was the score, and Channel 4 showed it.")
+    spans = [("ORG", "Council on American-Islamic Relations (CAIR"), ("ORG", "CAIR", 1), ("ORG", "Fulham 2-1"),
+             ("ORG", "Channel 4")]
+    rows = {r["surface"]: r["actor_key"] for r in _mentions(body, spans)}
+    assert rows["Council on American-Islamic Relations"] == rows["CAIR"]
+    assert "Fulham" in rows and "Channel 4" in rows  # a score goes, a number in a name stays
+    assert not any("(" in s or "2-1" in s for s in rows)
+
+
 def test_unmarked_possessives_do_not_make_new_actors():
     body = ("Pennzoil Co sued Texaco. Two courts upheld Pennzoils position. "
             "Eastman Kodak Co sold notes. Eastman Kodaks outstanding issues are rated AAA.")

@@ -241,6 +241,11 @@ def appositive(body: str, sent: tuple[int, int], start: int, end: int, rules: Ru
     return None
 
 
+_UNCLOSED = re.compile(r"\s*[(\[][^)\]]*$")
+# a trailing amount or score is not part of a name; one or two digits are ("Channel 4", "Formula 1")
+_NUMBER_OR_SCORE = re.compile(r"(?!\d{1,2}$)[\d.,]+|\d+[-–]\d+")
+
+
 def _clean_span(body: str, start: int, end: int, rules: Rules, label: str = "PERSON") -> tuple[int, int] | None:
     """Trim words NER glues to a name: leading generic/honorific/country words, trailing possessives.
 
@@ -248,11 +253,14 @@ def _clean_span(body: str, start: int, end: int, rules: Rules, label: str = "PER
     "New York Stock Exchange", "Bank of France"); only a country before a country-bound body
     ("Russian Defense Ministry") is context, not name.
     """
+    opened = _UNCLOSED.search(body, start, end)
+    if opened:  # "Council on American-Islamic Relations (CAIR": the name ends before its open bracket
+        end = opened.start()
     toks = tokens(body[start:end], start)
     while toks and not toks[0].capitalised and not toks[0].text[:1].isdigit() and len(toks) > 1:
         toks = toks[1:]  # "cts Net", "subsidiary Picker": a lower-case word NER glued on the left
-    while len(toks) > 1 and (toks[-1].low in ("and", "of", "&", "the") or re.fullmatch(r"[\d.,]+", toks[-1].text)):
-        toks = toks[:-1]  # "Alex. Brown and", "Revs 111.7"
+    while len(toks) > 1 and (toks[-1].low in ("and", "of", "&", "the") or _NUMBER_OR_SCORE.fullmatch(toks[-1].text)):
+        toks = toks[:-1]  # "Alex. Brown and", "Revs 111.7", "Fulham 2-1"
     if label == "ORG":
         return _clean_org_span(body, toks, rules)
     for k, t in enumerate(toks[:-1]):
@@ -557,7 +565,9 @@ def _abbreviates(low: list[str], raw: list[str], long: _OrgName, rules: Rules) -
     if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
         acronym = raw[0].replace("&", "")
         first = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
-        if len(acronym) > 1 and (acronym == first.upper() or (
+        parts = "".join(p[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for")
+                        for p in w.split("-") if p[:1].isupper())  # "American-Islamic": A and I
+        if len(acronym) > 1 and (acronym in (first.upper(), parts.upper()) or (
                 acronym.startswith(first.upper()) and initials.upper().startswith(acronym))):
             return 1
     if len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long_low[0]:
