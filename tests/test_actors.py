@@ -200,6 +200,16 @@ def test_extents_end_before_an_open_bracket_and_a_score():
     assert not any("(" in s or "2-1" in s for s in rows)
 
 
+def test_numbered_facilities_are_places_not_actors():
+    body = "Flights left Terminal 5 and Gate B for Pier 39. Terminal Velocity Inc said so."
+    rows = _candidates(body, [("ORG", "Terminal 5"), ("ORG", "Gate B"), ("ORG", "Pier 39"),
+                              ("ORG", "Terminal Velocity Inc")])
+    reasons = {r["surface"]: r["drop_reason"] for r in rows}
+    assert reasons["Terminal 5"] == "place: a facility ('Terminal 5')"
+    assert reasons["Gate B"].startswith("place: a facility") and reasons["Pier 39"].startswith("place: a facility")
+    assert reasons["Terminal Velocity Inc"] is None
+
+
 def test_unmarked_possessives_do_not_make_new_actors():
     body = ("Pennzoil Co sued Texaco. Two courts upheld Pennzoils position. "
             "Eastman Kodak Co sold notes. Eastman Kodaks outstanding issues are rated AAA.")

@@ -63,6 +63,7 @@ class Rules:
     party_context: frozenset[str]
     sport_words: frozenset[str]
     match_words: frozenset[str]
+    facility_heads: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
     # words that identify no organisation on their own (heads, common name words, legal forms)
@@ -753,6 +754,10 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
             continue
         if _phrase(surface) in rules.countries:
             drop(s, e, label, "place: a country or demonym")
+            continue
+        words = _phrase(surface)
+        if len(words) == 2 and words[0] in rules.facility_heads and re.fullmatch(r"\d+[a-z]?|[a-z]\d*", words[1]):
+            drop(s, e, label, f"place: a facility ('{surface}')")
             continue
         if name_key(surface) in rules.generic_words:
             drop(s, e, label, "generic word")
