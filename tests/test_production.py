@@ -18,7 +18,7 @@ import pytest
 from newsfacts import lock, sources
 from newsfacts.config import Settings
 
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
 TABLES = ["raw_documents", "documents", "sentences", "entity_mentions", "toponym_mentions", "actor_mentions",
@@ -106,6 +106,31 @@ def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
     models = con.execute("select distinct ner_model from documents").fetchall()
     con.close()
     assert models == [(ner_model_version(settings.spacy_model),)]
+
+
+def test_documents_an_older_pipeline_version_made_are_recleaned(base):
+    """An upgrade whose cleaning or extraction changed output raises PIPELINE_VERSION: the next run recomputes
+    the documents the older version made, so the warehouse never mixes two versions' rows."""
+    import tomllib
+
+    from newsfacts.config import PIPELINE_VERSION
+    from newsfacts.flow import newsfacts_flow
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert PIPELINE_VERSION == project["version"]
+    settings = base["settings"]
+    expected = counts(base["wh"])
+    con = duckdb.connect(str(settings.working_db))
+    con.execute("update documents set pipeline_version = '0.0.1' where doc_id in "
+                "(select doc_id from documents order by doc_id limit 2)")
+    con.close()
+    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
+    assert summary["recleaned"] == 2 and summary["published"]
+    assert counts(base["wh"]) == expected
+    con = duckdb.connect(str(base["wh"]), read_only=True)
+    versions = con.execute("select distinct pipeline_version from documents").fetchall()
+    con.close()
+    assert versions == [(PIPELINE_VERSION,)]
 
 
 def test_transform_only_backfill_rebuilds_and_publishes_without_reading_inputs(base):

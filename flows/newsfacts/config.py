@@ -12,7 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE_VERSION = "0.1.0"
+# The version stamped on every row the stages write (pyproject's version; a test keeps them equal). Raise it
+# whenever cleaning, story or entity output changes: the next run recomputes every document another version
+# made, so a warehouse never mixes two versions' rows.
+PIPELINE_VERSION = "0.2.0"
 
 
 def _env(name: str, default: str) -> str:
