@@ -117,7 +117,7 @@ def test_documents_an_older_pipeline_version_made_are_recleaned(base):
     from newsfacts.flow import newsfacts_flow
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert PIPELINE_VERSION == project["version"]
+    assert project["version"] == PIPELINE_VERSION
     settings = base["settings"]
     expected = counts(base["wh"])
     con = duckdb.connect(str(settings.working_db))
