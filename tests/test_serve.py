@@ -27,13 +27,21 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def api(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
-    req = urllib.request.Request(f"{base}{path}", data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    """One API call. A 503 is the server's answer to an error it marks retryable (its database busy while a
+    scheduled run writes, say); Prefect's own client retries it with backoff, and so does this one."""
+    for wait in (1, 2, 4, 8, None):
+        req = urllib.request.Request(f"{base}{path}", data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method="GET" if body is None else "POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            status, payload = exc.code, json.loads(exc.read() or b"null")
+        if status != 503 or wait is None:
+            return status, payload
+        time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def _up(base: str) -> bool:
@@ -146,7 +154,7 @@ def test_a_source_outside_the_allowed_folders_fails_the_run_and_changes_nothing(
     dep = served["deployments"]["backfill"]
     status, run = api(served["base"], f"/deployments/{dep}/create_flow_run",
                       {"parameters": {"source": str(served["outside"])}})
-    assert status == 201
+    assert status == 201, run
     final = wait_for(lambda: (r := api(served["base"], f"/flow_runs/{run['id']}")[1])["state_type"] in (
         "FAILED", "COMPLETED", "CRASHED") and r, 300, "the refused run to end")
     assert final["state_type"] == "FAILED"
