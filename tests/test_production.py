@@ -88,24 +88,31 @@ def test_an_unchanged_run_publishes_nothing(base):
         con.close()
 
 
-def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
+def _upgrade_leftovers(base, column: str, old: str) -> tuple[dict, list]:
+    """What an upgrade leaves behind: two documents stamped ``column = old``. Runs the flow over the same
+    source; returns its summary and the distinct values of ``column`` in the published warehouse, after
+    checking that the recomputed warehouse holds the same rows as before."""
     from newsfacts.flow import newsfacts_flow
-    from newsfacts.runs import ner_model_version
 
-    settings = base["settings"]
     expected = counts(base["wh"])
-    con = duckdb.connect(str(settings.working_db))
-    # What an upgrade leaves behind: two documents whose entities came from an older model.
-    con.execute("update documents set ner_model = 'en_core_web_sm==3.7.1' where doc_id in "
-                "(select doc_id from documents order by doc_id limit 2)")
+    con = duckdb.connect(str(base["settings"].working_db))
+    con.execute(f"update documents set {column} = ? where doc_id in "
+                "(select doc_id from documents order by doc_id limit 2)", [old])
     con.close()
     summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
-    assert summary["reextracted"] == 2 and summary["recleaned"] == 0 and summary["published"]
-    assert counts(base["wh"]) == expected
+    assert summary["published"] and counts(base["wh"]) == expected
     con = duckdb.connect(str(base["wh"]), read_only=True)
-    models = con.execute("select distinct ner_model from documents").fetchall()
+    values = con.execute(f"select distinct {column} from documents").fetchall()
     con.close()
-    assert models == [(ner_model_version(settings.spacy_model),)]
+    return summary, values
+
+
+def test_rows_from_another_ner_model_are_recomputed_and_restamped(base):
+    from newsfacts.runs import ner_model_version
+
+    summary, models = _upgrade_leftovers(base, "ner_model", "en_core_web_sm==3.7.1")
+    assert summary["reextracted"] == 2 and summary["recleaned"] == 0
+    assert models == [(ner_model_version(base["settings"].spacy_model),)]
 
 
 def test_documents_an_older_pipeline_version_made_are_recleaned(base):
@@ -114,22 +121,11 @@ def test_documents_an_older_pipeline_version_made_are_recleaned(base):
     import tomllib
 
     from newsfacts.config import PIPELINE_VERSION
-    from newsfacts.flow import newsfacts_flow
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["version"] == PIPELINE_VERSION
-    settings = base["settings"]
-    expected = counts(base["wh"])
-    con = duckdb.connect(str(settings.working_db))
-    con.execute("update documents set pipeline_version = '0.0.1' where doc_id in "
-                "(select doc_id from documents order by doc_id limit 2)")
-    con.close()
-    summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
-    assert summary["recleaned"] == 2 and summary["published"]
-    assert counts(base["wh"]) == expected
-    con = duckdb.connect(str(base["wh"]), read_only=True)
-    versions = con.execute("select distinct pipeline_version from documents").fetchall()
-    con.close()
+    summary, versions = _upgrade_leftovers(base, "pipeline_version", "0.0.1")
+    assert summary["recleaned"] == 2
     assert versions == [(PIPELINE_VERSION,)]
 
 
