@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 import duckdb
-from newsfacts.actors import find_actor_candidates, find_actor_mentions
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from newsfacts.actors import _occurrences, find_actor_candidates, find_actor_mentions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -291,3 +293,39 @@ def test_any_span_over_any_text_gives_valid_rows():
                 ents.append((a, b, rnd.choice(["PERSON", "ORG", "GPE", "NORP"])))
         for r in find_actor_candidates(body, sorted(ents), [(0, len(body))], []):
             assert r["end_char"] > r["start_char"] and body[r["start_char"]:r["end_char"]] == r["surface"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text(st.sampled_from(list("AB ab_1.-é(’")), max_size=40),
+       name=st.text(st.sampled_from(list("AB ab_1.-é(’")), min_size=1, max_size=4))
+def test_whole_word_occurrences_match_the_regex_they_replace(body, name):
+    r"""`_recover` finds an organisation's further mentions with str.find; the starts must be what
+    `re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)")` gives, including names inside words, underscores,
+    non-ASCII letters and repeated, overlapping names."""
+    expected = [m.start() for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", body)]
+    assert list(_occurrences(body, name)) == expected
+
+
+def test_whole_word_occurrences_examples():
+    assert list(_occurrences("Apple, Apples and AppleApple Apple", "Apple")) == [0, 29]
+
+
+def test_org_pairs_skipped_without_a_shared_word_never_abbreviate():
+    """`_link_orgs` compares only pairs that `may_abbreviate` lets through; for every pair of these names
+    it holds back, `_abbreviates` says 0 (no link), so skipping them changes no key."""
+    from newsfacts.actors import _abbreviates, _OrgName, load_rules
+
+    rules = load_rules()
+    names = ["NYSE", "New York Stock Exchange", "Texacos", "Texaco Inc", "the Bank", "Bank of France", "Dominion",
+             "Dominion Textile Inc", "Philips", "NV Philips Gloeilampenfabrieken", "Bache Securities", "Securities",
+             "CAIR", "Council on American-Islamic Relations", "Reuters", "Senate", "Senate Budget Committee", "IBM"]
+    entries = [_OrgName([w.lower() for w in n.split()], n.split(), n, "", "ORG", []) for n in names]
+    linked = skipped = 0
+    for a in entries:
+        for b in entries:
+            tier = _abbreviates(a.low, a.raw, b, rules)
+            linked += tier > 0
+            if not a.may_abbreviate(b):
+                skipped += 1
+                assert tier == 0, (a.raw, b.raw)
+    assert linked >= 8 and skipped >= 150

@@ -9,6 +9,7 @@ words, organisation short forms — live in ``rules/actors.toml`` so that new be
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import tomllib
 from collections import Counter
@@ -100,7 +101,7 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
     return Rules(**special, **words, org_generic=org_generic)
 
 
-@dataclass
+@dataclass(slots=True)
 class Tok:
     start: int
     end: int
@@ -517,8 +518,9 @@ def _link_orgs(body: str, cands: list[Cand], rules: Rules) -> dict[int, str]:
         else:
             longer = [b for b in entries if b is not a and b.label == "ORG" and (
                 len(b.low) > len(a.low) or (len(b.low) == len(a.low) and (a.label == "PERSON" or b.low != a.low)))]
+        tiers = [_abbreviates(a.low, a.raw, b, rules) if a.may_abbreviate(b) else 0 for b in longer]
         for tier in (1, 2):  # acronym or prefix first; the one distinctive (or head) word only if none fits
-            fits = {b.key or b.own for b in longer if _abbreviates(a.low, a.raw, b, rules) == tier}
+            fits = {b.key or b.own for b, t in zip(longer, tiers, strict=True) if t == tier}
             fits.discard(a.own)
             if fits:
                 break
@@ -546,6 +548,23 @@ class _OrgName:
     label: str
     members: list[Cand]
     key: str | None = None
+    acronyms: tuple[str, str] = ("", "")  # capitals' initials: of the words, of their hyphenated parts
+
+    words: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        words = [w for w in self.raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for")]
+        self.acronyms = ("".join(w[0] for w in words).upper(),
+                         "".join(p[0] for w in words for p in w.split("-") if p[:1].isupper()).upper())
+        self.words = frozenset(self.low)
+
+    def may_abbreviate(self, long: _OrgName) -> bool:
+        """False only where :func:`_abbreviates` is 0 for certain: this name is no acronym, shares no word with
+        ``long`` and is no unmarked possessive of its first word (most pairs of a document's organisations)."""
+        raw, low = self.raw, self.low
+        return (not long.low or not self.words.isdisjoint(long.words)
+                or (len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6)
+                or (len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long.low[0]))
 
 
 def _maybe_org(body: str, c: Cand) -> bool:
@@ -560,16 +579,14 @@ def _abbreviates(low: list[str], raw: list[str], long: _OrgName, rules: Rules) -
     """1 when the short name (its core words) is an acronym, a prefix or an unmarked possessive of the
     long one; 2 when it is the long one's tail ("Bache Securities"), its distinctive word or its
     first/last head word ("the Bank" for "Bank of France"); else 0."""
-    long_low, long_raw, initials = long.low, long.raw, long.initials
+    long_low, initials = long.low, long.initials
     if not low or long_low[-1].rstrip("s") in rules.sub_body_heads and low[-1] not in rules.sub_body_heads:
         return 0
     if len(raw) == 1 and raw[0].isupper() and 2 <= len(raw[0]) <= 6:
         acronym = raw[0].replace("&", "")
-        first = "".join(w[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for"))
-        parts = "".join(p[0] for w in long_raw if w[:1].isupper() and w.lower() not in ("and", "of", "the", "for")
-                        for p in w.split("-") if p[:1].isupper())  # "American-Islamic": A and I
-        if len(acronym) > 1 and (acronym in (first.upper(), parts.upper()) or (
-                acronym.startswith(first.upper()) and initials.upper().startswith(acronym))):
+        first, parts = long.acronyms  # "American-Islamic": A and I in parts
+        if len(acronym) > 1 and (acronym in (first, parts) or (
+                acronym.startswith(first) and initials.upper().startswith(acronym))):
             return 1
     if len(low) == 1 and low[0].endswith("s") and low[0][:-1] == long_low[0]:
         return 1  # "Texacos" for "Texaco Inc"
@@ -613,7 +630,9 @@ def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
 
 
 def _next_words(body: str, end: int, n: int) -> list[str]:
-    return [t.low for t in tokens(body[end:end + 80])[:n]]
+    """The first ``n`` words' :attr:`Tok.low` within 80 characters after ``end``."""
+    words = itertools.islice(TOKEN.finditer(body, end, min(len(body), end + 80)), n)
+    return [m.group().lower().rstrip(".") for m in words]
 
 
 def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -886,6 +905,33 @@ def _word_key(word: str) -> str:
     return translit_key(name_key(word))
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]*")
+
+
+@lru_cache(maxsize=1 << 16)
+def _capitalised_word(text: str) -> tuple[str, int]:
+    """A capitalised word's surname key and its length without a possessive ending ("Biden’s": 5)."""
+    tok = Tok(0, len(text), text)
+    length = len(re.sub(r"['’]s?$", "", text)) if POSSESSIVE.search(text) and tok.possessive else len(text)
+    return _word_key(tok.bare), length
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what re's \w matches
+
+
+def _occurrences(body: str, name: str):
+    r"""Starts of ``name`` written as whole words, left to right without overlaps, as
+    ``re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", body)`` finds them (without compiling a pattern per name)."""
+    at, n = body.find(name), len(name)
+    while at != -1 and n:
+        if (at == 0 or not _word_char(body[at - 1])) and (at + n == len(body) or not _word_char(body[at + n])):
+            yield at
+            at = body.find(name, at + n)
+        else:
+            at = body.find(name, at + 1)
+
+
 def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rules: Rules) -> list[Cand]:
     """Mentions NER missed: capitalised words equal (up to transliteration) to a known surname or org name."""
     taken = _Cover(len(body), [(c.start, c.end) for c in cands])
@@ -897,25 +943,20 @@ def _recover(body: str, cands: list[Cand], sents, sent_starts, place_spans, rule
                 people[translit_key(surname)] = surname
     orgs = {body[c.start:c.end] for c in cands if c.label == "ORG"}
     out: list[Cand] = []
-    for m in re.finditer(r"\b[A-Z][\w'’\-]*", body) if people else ():
+    for m in _CAPITALISED.finditer(body) if people else ():
         s, e = m.start(), m.end()
-        if taken.hits(s, e):
+        key, length = _capitalised_word(m.group())
+        if key not in people or taken.hits(s, e):
             continue
-        tok = Tok(s, e, m.group())
-        word = tok.bare
-        if POSSESSIVE.search(tok.text) and tok.possessive:
-            e = s + len(re.sub(r"['’]s?$", "", tok.text))
-        if _word_key(word) in people:
-            if _other_first_name(body, s, rules):
-                continue
-            if place_spans and _covered(place_spans, s, e):
-                continue
-            out.append(Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "recovered", anchored=True))
-            taken.add(s, e)
+        e = s + length
+        if _other_first_name(body, s, rules) or (place_spans and _covered(place_spans, s, e)):
+            continue
+        out.append(Cand(s, e, "PERSON", _sentence_of(sent_starts, s), "recovered", anchored=True))
+        taken.add(s, e)
     for org in sorted(orgs, key=lambda o: (-len(o), o)):  # longest first ("Apple Watch" before "Apple"), and
         # a fixed order: a set's order changes with each process's string hashing, and so did the mentions
-        for m in re.finditer(rf"(?<![\w]){re.escape(org)}(?![\w])", body):
-            s, e = m.start(), m.end()
+        for s in _occurrences(body, org):
+            e = s + len(org)
             if taken.hits(s, e):
                 continue
             out.append(Cand(s, e, "ORG", _sentence_of(sent_starts, s), "recovered", anchored=True))

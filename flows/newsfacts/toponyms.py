@@ -151,7 +151,7 @@ def _demonyms() -> set[str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     start: int
     end: int
@@ -348,9 +348,9 @@ def _people(body, toks, ents, lookup) -> tuple[set[str], list[tuple[int, int]]]:
             refused.append((s, e))
             if lookup.strength.get(name_key(words[-1])) != 2:
                 surnames.add(translit_key(words[-1]))
-    for a, b in zip(toks, toks[1:], strict=False):
+    for j0, (a, b) in enumerate(zip(toks, toks[1:], strict=False)):
         if a.key in TITLES and b.cap and body[a.end:b.start] in (" ", ". "):
-            j = toks.index(b)
+            j = j0 + 1
             while j < len(toks) and toks[j].cap and body[toks[j - 1].end:toks[j].start] in (" ", ". "):
                 refused.append((toks[j].start, toks[j].end))
                 if lookup.strength.get(toks[j].key) != 2:
