@@ -900,11 +900,6 @@ class _Cover:
         return self.mask.find(1, s, e) != -1
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_key(word: str) -> str:
-    return translit_key(name_key(word))
-
-
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]*")
 
 
@@ -913,7 +908,7 @@ def _capitalised_word(text: str) -> tuple[str, int]:
     """A capitalised word's surname key and its length without a possessive ending ("Biden’s": 5)."""
     tok = Tok(0, len(text), text)
     length = len(re.sub(r"['’]s?$", "", text)) if POSSESSIVE.search(text) and tok.possessive else len(text)
-    return _word_key(tok.bare), length
+    return translit_key(name_key(tok.bare)), length
 
 
 def _word_char(ch: str) -> bool:
