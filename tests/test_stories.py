@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from newsfacts import stories
 
 GOLD = Path("/work/shared/gold/seeds.json")
@@ -111,3 +114,40 @@ def test_many_editions_keep_buckets_bounded_and_one_story(tmp_path):
     assert con.execute("select max(n) from (select count(*) n from story_signatures group by band, hash)"
                        ).fetchone()[0] <= stories.BUCKET_CAP
     con.close()
+
+
+_words = st.lists(st.sampled_from(["a", "b", "c", "D", "é", "İ", "naïve", "x1", "ß"]), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_words, _words)
+def test_hashed_jaccard_equals_the_shingle_set_jaccard(a, b):
+    """Comparisons use sorted shingle hashes; they give the Jaccard of the shingle strings themselves."""
+    x, y = " ".join(a), " ".join(b)
+    assert stories._jaccard_sorted(stories._gram_hashes(x), stories._gram_hashes(y)) == pytest.approx(
+        stories.jaccard(stories.shingles(x), stories.shingles(y)), abs=0)
+
+
+@needs_gold
+def test_story_does_not_depend_on_the_order_stored_signatures_arrive():
+    """A parallel join returns stored signatures in any order; the stories assigned must not change with it."""
+    bodies = dict(_seed_bodies())
+    new_bands = stories.band_hashes(bodies["002"])
+    crowd = {f"x{i:03d}": f"Council {i} approved a budget for roads and parks after a debate on schools in {i}."
+             for i in range(3 * stories.MAX_CANDIDATES)}
+    # Three crowd documents per bucket, each sharing one band with the new document: 60 tied candidates.
+    existing = [(d, i // 3, new_bands[i // 3]) for i, d in enumerate(crowd)]
+    existing += [("001", b, h) for b, h in enumerate(stories.band_hashes(bodies["001"]))]
+    runs = []
+    for seed in range(5):
+        shuffled = existing[:]
+        random.Random(seed).shuffle(shuffled)
+        compared: list[str] = []
+
+        def fetch(ids, compared=compared):
+            compared.extend(ids)
+            return {i: crowd.get(i) or bodies[i] for i in ids}
+
+        (row,) = stories.assign_stories([("002", bodies["002"])], existing=shuffled, fetch_bodies=fetch)
+        runs.append((row["story_id"], row["similarity"], sorted(compared)))
+    assert runs[0][0] == "001" and all(r == runs[0] for r in runs)

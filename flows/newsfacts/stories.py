@@ -15,13 +15,16 @@ most ``BUCKET_CAP`` documents, the earliest to arrive (a story's first editions 
 names the story), so a document meets at most ``BANDS × BUCKET_CAP`` candidates however many editions or
 boilerplate pages share its buckets; and it is compared with at most ``MAX_CANDIDATES`` of them, one
 confirmed edition per story being enough to name that story. A document's stored signature therefore holds
-only the bands whose bucket had room when it arrived.
+only the bands whose bucket had room when it arrived. Comparisons use each body's shingles as sorted 64-bit
+hashes, kept for the last ``GRAM_CACHE`` bodies a process compared: the earliest documents that fill the
+buckets are the candidates of many later ones, so most comparisons find their shingles already built.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -37,19 +40,60 @@ MIN_JACCARD = 0.10
 MIN_ALIGNED = 0.30
 MAX_CANDIDATES = 20  # candidates compared per document at most, most shared LSH bands first
 BUCKET_CAP = 8  # documents an LSH bucket keeps (the earliest); later ones still find them, but are not added
+GRAM_CACHE = 8192  # bodies whose shingle hashes a process keeps (about 6 KB each, 50 MB in all)
 PARA_RATIO = 70
 MIN_PARA_WORDS = 8
 WORD = re.compile(r"\w+")
 
 
 def shingles(body: str, k: int = SHINGLE) -> set[str]:
-    """Case-blind word k-grams of a body."""
+    """Case-blind word k-grams of a body, joined by a space: what the MinHash signatures hash."""
     words = [w.casefold() for w in WORD.findall(body or "")]
     return {" ".join(words[i:i + k]) for i in range(max(0, len(words) - k + 1))}
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+_grams_kept: OrderedDict[int, np.ndarray] = OrderedDict()  # hash(body) -> its shingle hashes, least recent first
+
+
+def _gram_hashes(body: str) -> np.ndarray:
+    """The body's shingles as sorted distinct 64-bit hashes, for comparisons.
+
+    The same Jaccard as :func:`shingles` (but for a 64-bit hash collision), in a tenth of the memory of a
+    set of strings, so a process keeps the last ``GRAM_CACHE`` bodies' (keyed by the body's hash, not the
+    body): LSH buckets keep their earliest documents, which then meet many later ones, across batches.
+    """
+    key = hash(body)
+    grams = _grams_kept.get(key)
+    if grams is None:
+        grams = _grams_kept[key] = _hash_grams(body)
+        if len(_grams_kept) > GRAM_CACHE:
+            _grams_kept.popitem(last=False)
+    else:
+        _grams_kept.move_to_end(key)
+    return grams
+
+
+def _hash_grams(body: str) -> np.ndarray:
+    words = list(map(str.casefold, WORD.findall(body or "")))
+    grams = np.fromiter(map(hash, zip(*(words[i:] for i in range(SHINGLE)), strict=False)), dtype=np.int64)
+    grams.sort()
+    return grams[np.concatenate(([True], grams[1:] != grams[:-1]))] if grams.size else grams
+
+
+def _jaccard_sorted(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard of two sorted distinct arrays: each of the smaller one's values looked up in the larger."""
+    if not a.size or not b.size:
+        return 0.0
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0  # past the end: b[0] < a value there, so it cannot match
+    common = int((b[at] == a).sum())
+    return common / (a.size + b.size - common)
 
 
 def band_hashes(body: str) -> list[int]:
@@ -88,11 +132,11 @@ def aligned_share(a: str, b: str) -> float:
 
 def same_story(a: str, b: str) -> tuple[bool, float, float]:
     """(confirmed, shingle Jaccard, aligned paragraph share) for a candidate pair."""
-    return _confirm(a, shingles(a), b)
+    return _confirm(a, _gram_hashes(a), b)
 
 
-def _confirm(a: str, a_shingles: set[str], b: str) -> tuple[bool, float, float]:
-    j = jaccard(a_shingles, shingles(b))
+def _confirm(a: str, a_grams: np.ndarray, b: str) -> tuple[bool, float, float]:
+    j = _jaccard_sorted(a_grams, _gram_hashes(b))
     if j < MIN_JACCARD:
         return False, j, 0.0
     share = aligned_share(a, b)
@@ -117,7 +161,9 @@ def assign_stories(docs: list[tuple[str, str]],
     """
     index: dict[tuple[int, int], list[str]] = {}
     story = dict(existing_story or {})
-    for doc_id, band, h in existing:
+    # Sorted, and ties below broken by doc_id: the stored rows come from a parallel join in any order, and
+    # that order must not decide a document's candidates.
+    for doc_id, band, h in sorted(existing):
         index.setdefault((band, h), []).append(doc_id)
     bodies: dict[str, str] = {}
     out = []
@@ -130,12 +176,12 @@ def assign_stories(docs: list[tuple[str, str]],
                     shared[other] = shared.get(other, 0) + 1
         # More shared bands means a higher estimated similarity: try the likeliest candidates first, at most
         # MAX_CANDIDATES of them, and no more of a story once one of its editions is confirmed.
-        cands = sorted(shared, key=lambda c: -shared[c])[:MAX_CANDIDATES]
+        cands = sorted(shared, key=lambda c: (-shared[c], c))[:MAX_CANDIDATES]
         missing = [c for c in cands if c not in bodies]
         if missing and fetch_bodies is not None:
             bodies.update(fetch_bodies(missing))
         best = None
-        mine = shingles(body)
+        mine = _gram_hashes(body)
         confirmed: set[str] = set()
         for other in cands:
             if other not in bodies or story.get(other, other) in confirmed:
