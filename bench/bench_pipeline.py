@@ -15,6 +15,9 @@ process that
 4. measures the bound with the same number of processes (one): trafilatura alone on every page,
    then spaCy NER alone (only the ``ner`` component) on the English bodies the pipeline produced.
 
+Around the worker, this process times trafilatura and NER on the corpus' first 100 pages, before and
+after: the machine's speed drifts through a long run, and the bound is measured at its end.
+
 Two ratios: the pipeline against the bound, and start-up, pipeline and shutdown together against it.
 
 Before the corpora, a fresh process builds the gazetteer from the packaged data (time, peak memory over
@@ -80,6 +83,31 @@ def bound_seconds(source: Path, warehouse: Path, model: str, every: int = 1) -> 
     scale = 1.0 / (len(pages) / len(list(source.glob("*.html.gz")))) if every > 1 else 1.0
     return {"trafilatura": extract_s * scale, "spacy_ner": ner_s * scale, "bound": (extract_s + ner_s) * scale,
             "sampled_every": every, "english_docs_sampled": docs, "english_words_sampled": words}
+
+
+CALIBRATION_PAGES = 100
+
+
+def calibration_s(source: Path) -> float:
+    """Seconds for trafilatura, then spaCy NER on its text, over the corpus' first pages.
+
+    Measured before and after the pipeline (in this process, while the worker is not running): the bound is
+    measured after the pipeline, so when the machine's speed drifts during a long run (it does, by 10-20 %
+    here), the two calibrations show by how much and in which direction.
+    """
+    import spacy
+    import trafilatura
+    from newsfacts.config import Settings
+
+    nlp = spacy.load(Settings().spacy_model)
+    nlp.select_pipes(enable=["ner"])
+    pages = sorted(p for p in source.iterdir() if p.name.endswith(".html.gz"))[:CALIBRATION_PAGES]
+    html = [gzip.decompress(p.read_bytes()).decode("utf-8", "replace") for p in pages]
+    t = time.monotonic()
+    texts = [trafilatura.extract(h) or "" for h in html]
+    for _ in nlp.pipe(texts, batch_size=64):
+        pass
+    return time.monotonic() - t
 
 
 ADDED_DOCS = 100
@@ -213,6 +241,7 @@ def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, 
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False"}  # offline: no telemetry
     peaks: dict[str, int] = {}
     state = {"phase": "startup", "result": None}
+    calibration = {"before_s": calibration_s(source)} if source is not None else None
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
 
@@ -234,6 +263,9 @@ def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, 
     if proc.returncode or state["result"] is None:
         raise RuntimeError(f"bench worker failed ({proc.returncode}) on {source}; log: {log}\n"
                            + log.read_text()[-3000:])
+    if calibration is not None:
+        calibration["after_s"] = calibration_s(source)
+        state["result"]["calibration"] = calibration
     if keep is None:
         shutil.rmtree(tmp, ignore_errors=True)
     return {**state["result"], "peak_rss_mb": {k: round(v / 2**20) for k, v in peaks.items()}}
@@ -261,6 +293,7 @@ def figures(n: int, r: dict) -> dict:
         "peak_rss_mb": max(v for k, v in r["peak_rss_mb"].items() if k != "bound"),
         "peak_rss_mb_by_phase": r["peak_rss_mb"],
         "processes": 1,
+        "calibration_s": {k: round(v, 2) for k, v in r.get("calibration", {}).items()},
     }
 
 
@@ -296,7 +329,16 @@ def report(f: dict) -> list[str]:
         f"  shutdown            {f['shutdown_s']:>8} s (Prefect's server stopped)",
         f"  peak memory         {f['peak_rss_mb']:>8} MB (pipeline, whole process tree; by phase "
         + ", ".join(f"{k} {v}" for k, v in f["peak_rss_mb_by_phase"].items()) + ")",
+        *_calibration_lines(f.get("calibration_s")),
     ]
+
+
+def _calibration_lines(c: dict | None) -> list[str]:
+    if not c:
+        return []
+    return [f"  machine speed       {c['after_s'] / c['before_s']:>8.2f}x (trafilatura and NER on the first "
+            f"{CALIBRATION_PAGES} pages: {c['before_s']} s before the pipeline, {c['after_s']} s after; above 1: "
+            f"the machine was slower by the time the bound was measured)"]
 
 
 def main() -> int:
