@@ -52,19 +52,15 @@ def shingles(body: str, k: int = SHINGLE) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(max(0, len(words) - k + 1))}
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
 _grams_kept: OrderedDict[int, np.ndarray] = OrderedDict()  # hash(body) -> its shingle hashes, least recent first
 
 
 def _gram_hashes(body: str) -> np.ndarray:
     """The body's shingles as sorted distinct 64-bit hashes, for comparisons.
 
-    The same Jaccard as :func:`shingles` (but for a 64-bit hash collision), in a tenth of the memory of a
-    set of strings, so a process keeps the last ``GRAM_CACHE`` bodies' (keyed by the body's hash, not the
-    body): LSH buckets keep their earliest documents, which then meet many later ones, across batches.
+    They give the Jaccard of the sets of :func:`shingles` (but for a 64-bit hash collision) in a tenth of
+    those sets' memory, so a process keeps the last ``GRAM_CACHE`` bodies' (keyed by the body's hash, not
+    the body): LSH buckets keep their earliest documents, which then meet many later ones, across batches.
     """
     key = hash(body)
     grams = _grams_kept.get(key)
