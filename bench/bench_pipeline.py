@@ -231,6 +231,8 @@ def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, 
     process tree's memory per phase."""
     tmp = Path(tempfile.mkdtemp(prefix="newsfacts-bench-", dir=keep))
     log = tmp / "worker.log"
+    # Before the worker's command line: it carries the start time its start-up is measured from.
+    calibration = {"before_s": calibration_s(source)} if source is not None else None
     if source is None:
         cmd = [sys.executable, __file__, "--worker", "--warehouse", str(tmp / "gazetteer.duckdb")]
     else:
@@ -241,7 +243,6 @@ def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, 
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False"}  # offline: no telemetry
     peaks: dict[str, int] = {}
     state = {"phase": "startup", "result": None}
-    calibration = {"before_s": calibration_s(source)} if source is not None else None
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
 
