@@ -92,8 +92,8 @@ def calibration_s(source: Path) -> float:
     """Seconds for trafilatura, then spaCy NER on its text, over the corpus' first pages.
 
     Measured before and after the pipeline (in this process, while the worker is not running): the bound is
-    measured after the pipeline, so when the machine's speed drifts during a long run (it does, by 10-20 %
-    here), the two calibrations show by how much and in which direction.
+    measured after the pipeline, so when the machine's speed drifts during a long run (it does, by up to a
+    third here), the two calibrations show by how much and in which direction.
     """
     import spacy
     import trafilatura
