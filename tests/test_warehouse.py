@@ -37,7 +37,7 @@ def test_models_run_in_dependency_order(tmp_path):
 
 
 def test_head_models_run_outside_the_transaction_and_tail_models_inside(tmp_path):
-    """The flow commits the unpublished models ahead of the first mart before its transaction ("head"), so a
+    """The flow commits the unpublished models that read no mart before its transaction ("head"), so a
     large corpus's candidate rows are not pinned in memory; an intermediate that reads a mart stays in the tail."""
     sql = _head_and_tail_models(tmp_path)
     con = warehouse.connect(tmp_path / "w.duckdb")
@@ -50,7 +50,7 @@ def test_head_models_run_outside_the_transaction_and_tail_models_inside(tmp_path
 
 
 def test_head_models_live_in_the_intermediate_file_and_the_tail_reads_them(tmp_path):
-    """With the intermediate file attached, the models ahead of the first mart are built there (so publishing,
+    """With the intermediate file attached, the models that read no mart are built there (so publishing,
     a copy of the working database, never copies them) and the marts and views still read them by name; an
     intermediate model that reads a mart stays in the working database, inside the marts' transaction."""
     sql = _head_and_tail_models(tmp_path)
@@ -67,6 +67,27 @@ def test_head_models_live_in_the_intermediate_file_and_the_tail_reads_them(tmp_p
     con.close()
     published = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     assert published.execute("select z from d_view").fetchone() == (11,)  # the view needs no intermediate
+
+
+def test_an_intermediate_model_that_reads_no_mart_is_in_the_head_wherever_it_sorts(tmp_path):
+    """The head is every staging or intermediate model that reads no mart, directly or through another model,
+    not only those ordered before the first mart: one that sorts after a mart-reading model is still built in
+    the intermediate file, outside the marts' transaction, and never published."""
+    sql = _head_and_tail_models(tmp_path)
+    _write(sql / "intermediate" / "e_int.sql", "select x + 2 as w from a_int")
+    _write(sql / "intermediate" / "f_int.sql", "select z, w from c_int, e_int")
+    names = [n for n, _, _ in warehouse.discover_models(sql)]
+    assert names.index("b_mart") < names.index("e_int")  # it runs after a mart in the dependency order
+    assert warehouse.intermediate_models(sql) == ["a_int", "e_int"]
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.attach_intermediate(con, tmp_path / "i.duckdb")
+    assert warehouse.run_models(con, sql, "head") == ["a_int", "e_int"]
+    con.execute("begin")
+    assert warehouse.run_models(con, sql, "tail") == ["b_mart", "c_int", "f_int", "d_view"]
+    con.execute("commit")
+    where = dict(con.execute("select table_name, database_name from duckdb_tables()").fetchall())
+    assert where["e_int"] == "intermediate" and where["f_int"] == "w"
+    assert con.execute("select z, w from f_int").fetchone() == (11, 3)
 
 
 def test_intermediate_models_a_working_database_still_holds_move_out_once(tmp_path):
@@ -166,20 +187,25 @@ def test_opening_a_working_database_that_holds_intermediate_models_moves_them_ou
 
 
 def test_cooccurrence_never_copies_a_body_per_pair(tmp_path):
-    """The actor-place co-occurrence mart reads each body once: 400 documents of 100 KB with many pairs
-    build within a 200 MB buffer pool (a plan that carried the body through its joins needed gigabytes)."""
+    """The sentences of the actor-place co-occurrence mart are cut from each body once (int_place_sentences):
+    400 documents of 100 KB with many pairs build within a 200 MB buffer pool (a plan that carried the body
+    through its joins needed gigabytes), and the mart joins the cut sentences, never a body."""
     from pathlib import Path
 
-    model = Path(__file__).resolve().parents[1] / "sql" / "marts" / "fact_actor_location_cooccurrence.sql"
+    sql = Path(__file__).resolve().parents[1] / "sql"
     con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "200MB", "threads": 2})
     con.execute("create table documents as select 'd' || i as doc_id, 'd' || i as story_id, "
                 "repeat('Word and more words here. ', 4000) as body from range(400) t(i)")
     con.execute("create table sentences as select doc_id, s as sentence_idx, s * 26 as start_char, "
                 "s * 26 + 25 as end_char from documents, range(40) r(s)")
+    con.execute("create table toponym_mentions as select doc_id, sentence_idx from sentences")
     con.execute("create table fact_actor_mention as select doc_id, 'a' || (sentence_idx % 3) as actor_id, "
                 "sentence_idx from sentences, range(2)")
     con.execute("create table fact_location_mention as select doc_id, 'l' || (sentence_idx % 4) as location_id, "
                 "sentence_idx from sentences")
-    con.execute(f"create table cooc as {model.read_text()}")
+    con.execute(f"create table int_place_sentences as {(sql / 'intermediate' / 'int_place_sentences.sql').read_text()}")
+    mart = (sql / "marts" / "fact_actor_location_cooccurrence.sql").read_text()
+    assert "body" not in warehouse._strip_comments(mart)
+    con.execute(f"create table cooc as {mart}")
     assert con.execute("select count(*), min(sentence), max(sentence) from cooc").fetchone() == (
         400 * 40, "Word and more words here.", "Word and more words here.")

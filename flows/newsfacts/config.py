@@ -90,7 +90,7 @@ class Settings:
 
     @property
     def intermediate_db(self) -> Path:
-        """The intermediate SQL models ahead of the first mart (the toponym models: every candidate place of
+        """The intermediate SQL models that read no mart (the toponym models: every candidate place of
         every mention): the transform's own state, kept beside the working database and never published."""
         return self.work_dir / "intermediate.duckdb"
 

@@ -23,8 +23,8 @@ LAYERS = {
     "view": "Views",
     "core": "Documents, quarantine and quality results",
     "lineage": "Lineage: raw input and stage outputs",
-    "intermediate": "Intermediate models (sql/intermediate, internal; the int_toponym_* models are kept in "
-                    "the working area's intermediate.duckdb, not in the analyst file)",
+    "intermediate": "Intermediate models (sql/intermediate, internal; the int_toponym_* models and "
+                    "int_place_sentences are kept in the working area's intermediate.duckdb, not in the analyst file)",
 }
 DETAILED = ("mart", "view", "core")  # the analyst layers: every column gets its description in the docs
 START = "<!-- dictionary:start -->"

@@ -270,7 +270,7 @@ class _Run:
         t = time.monotonic()
         if transform:
             faults.checkpoint("transform")
-            # The models ahead of the first mart hold most rows (every candidate place of every mention);
+            # The models that read no mart hold most rows (every candidate place of every mention);
             # inside the transaction they stay pinned in DuckDB's capped memory until the commit (out of
             # memory on 10,000 documents), so they are committed first, slice by slice. Nothing is published
             # unless the marts' gates below pass.

@@ -3,7 +3,7 @@
 The pipeline writes only to a *working* database. At the end of a successful, gated run the
 working database is copied to a temporary file beside the published warehouse and renamed over
 it, so analysts holding the published file open are never blocked and never see half a run.
-The intermediate models ahead of the first mart (the toponym models) live in a second working file,
+The intermediate models that read no mart (the toponym models) live in a second working file,
 attached as ``intermediate``: they are two thirds of the rows, only the transform reads them, and keeping
 them out of the working database keeps them out of every copy that publishing makes.
 """
@@ -56,15 +56,22 @@ def attach_intermediate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def intermediate_models(sql_dir: Path) -> list[str]:
-    """The models kept in the intermediate file: those ahead of the first mart or view (the toponym models).
+    """The models kept in the intermediate file: the staging and intermediate models that read no mart or
+    view, directly or through another model (the toponym models, the sentences that name a place).
     Intermediate models that read a mart (the actor models) run inside the marts' transaction, which can
     write to one database only, so they stay in the working database."""
-    models = discover_models(sql_dir)
-    return [name for name, _, _ in models[:_first_published(models)]]
+    return [name for name, _, _ in _head(discover_models(sql_dir))]
 
 
-def _first_published(models: list[tuple[str, str, Path]]) -> int:
-    return next((i for i, (_, _, p) in enumerate(models) if p.parent.name in ("marts", "views")), len(models))
+def _head(models: list[tuple[str, str, Path]]) -> list[tuple[str, str, Path]]:
+    """The models (in run order) that come before any mart: neither a mart or view nor reading one."""
+    texts = {name: _strip_comments(path.read_text()) for name, _, path in models}
+    tail: set[str] = set()
+    for name, _, path in models:  # run order: a model's dependencies are classified before it
+        if path.parent.name in ("marts", "views") or any(
+                re.search(rf"\b{re.escape(t)}\b", texts[name]) for t in tail):
+            tail.add(name)
+    return [m for m in models if m[0] not in tail]
 
 
 def held_intermediate(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[str]:
@@ -186,17 +193,18 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
                chunk: int = 2000, timings: dict[str, float] | None = None) -> list[str]:
     """Materialise the SQL models in dependency order; returns the names run.
 
-    ``part`` "head" runs only the unpublished models (staging, intermediate) that come before the first
-    mart or view in that order, "tail" runs all the others, "all" both. With ``incremental``, models
+    ``part`` "head" runs only the unpublished models (staging, intermediate) that read no mart or view,
+    "tail" runs all the others, "all" both, head first. With ``incremental``, models
     configured ``materialized=incremental`` rebuild only the documents listed in ``pending_transform``,
     ``chunk`` documents at a time, so time and memory grow with the documents rebuilt and never with their
     square (the caller clears the list once both parts are committed); every other model is rebuilt whole.
     ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
-    first_published = _first_published(models)
-    apart = {name for name, _, _ in models[:first_published]} if _attached(con, INTERMEDIATE) else set()
-    models = {"all": models, "head": models[:first_published], "tail": models[first_published:]}[part]
+    head = _head(models)
+    tail = [m for m in models if m not in head]
+    apart = {name for name, _, _ in head} if _attached(con, INTERMEDIATE) else set()
+    models = {"all": head + tail, "head": head, "tail": tail}[part]
     pending = 0
     if incremental:
         con.execute(f"create or replace temp table _nf_pending as select distinct doc_id from {PENDING} order by 1")
