@@ -21,7 +21,8 @@ from newsfacts import actors, warehouse
 ROOT = Path(__file__).resolve().parents[1]
 SQL = ROOT / "sql"
 ALIAS_CASES = ROOT / "tests" / "data" / "alias_cases.json"
-ACTOR_MODELS = ("int_actor_", "dim_actor", "fact_actor_", "dropped_actor_", "actor_counts", "location_counts")
+ACTOR_MODELS = ("int_actor_", "int_place_sentences", "dim_actor", "fact_actor_", "dropped_actor_", "actor_counts",
+                "location_counts")
 
 
 def load_df(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
@@ -48,7 +49,9 @@ def _schema_columns(table: str) -> list[tuple[str, str]]:
 
 
 def run_actor_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL) -> list[str]:
-    """Run only the actor/story models (the others belong to other stages) in dependency order."""
+    """Run only the actor/story models (the others belong to other stages) in dependency order; the toponym
+    finder's table, which the co-occurrence sentences read, is created empty when the caller loaded none."""
+    con.execute("create table if not exists toponym_mentions (doc_id varchar, sentence_idx int)")
     with tempfile.TemporaryDirectory() as tmp:
         for layer in warehouse.LAYERS:
             (Path(tmp) / layer).mkdir()

@@ -3,6 +3,8 @@
 -- does not). a document that gives only a surname joins the one full name known for it elsewhere.
 -- unresolved definite descriptions ("The Russian president") join the one person of their
 -- document whose country, from all documents, is the one described.
+-- only the key is stored, by mention: the marts take every other column from int_actor_doc_keys, so
+-- this whole-rebuilt table does not copy 800,000 rows of 20 columns on every run at 20,000 documents
 with mentions as (
     select * from int_actor_doc_keys
 ),
@@ -59,9 +61,9 @@ coref_candidates as (
 
 final as (
     select
-        k.* replace (
-            coalesce(k.global_key, case when cc.n_candidates = 1 then cc.only_key end) as global_key
-        )
+        k.doc_id,
+        k.start_char,
+        coalesce(k.global_key, case when cc.n_candidates = 1 then cc.only_key end) as global_key
     from keyed as k
     left join coref_candidates as cc
         on cc.doc_id = k.doc_id and cc.start_char = k.start_char

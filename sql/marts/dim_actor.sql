@@ -1,8 +1,18 @@
 -- one row per canonical actor. name: the most written full name (acronyms win ties: NATO over
 -- Nato); country and title: the most common ones written next to its mentions (null when no text
 -- gives one); story_count counts syndicated editions once.
-with mentions as (
+with doc_mentions as (
+    select * from int_actor_doc_keys
+),
+
+actor_keys as (
     select * from int_actor_keys
+),
+
+mentions as (
+    select m.*, k.global_key
+    from doc_mentions as m
+    inner join actor_keys as k on k.doc_id = m.doc_id and k.start_char = m.start_char
 ),
 
 docs as (

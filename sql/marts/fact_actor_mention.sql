@@ -1,7 +1,17 @@
 -- one row per actor mention, keyed to dim_actor; title and country are what this mention's own
 -- context says (dim_actor carries the most common ones).
-with mentions as (
+with doc_mentions as (
+    select * from int_actor_doc_keys
+),
+
+actor_keys as (
     select * from int_actor_keys
+),
+
+mentions as (
+    select m.*, k.global_key
+    from doc_mentions as m
+    inner join actor_keys as k on k.doc_id = m.doc_id and k.start_char = m.start_char
 ),
 
 documents as (
