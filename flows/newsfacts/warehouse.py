@@ -69,7 +69,7 @@ def _head(models: list[tuple[str, str, Path]]) -> list[tuple[str, str, Path]]:
     tail: set[str] = set()
     for name, _, path in models:  # run order: a model's dependencies are classified before it
         if path.parent.name in ("marts", "views") or any(
-                re.search(rf"\b{re.escape(t)}\b", texts[name]) for t in tail):
+                _reads(texts[name], t) for t in tail):
             tail.add(name)
     return [m for m in models if m[0] not in tail]
 
@@ -149,7 +149,7 @@ def discover_models(sql_dir: Path) -> list[tuple[str, str, Path]]:
             models[path.stem] = (kind, path, f"{rank}{path.stem}")
     texts = {name: _strip_comments(p.read_text()) for name, (_, p, _) in models.items()}
     deps = {name: {other for other in models if other != name
-                   and re.search(rf"\b{re.escape(other)}\b", texts[name])} for name in models}
+                   and _reads(texts[name], other)} for name in models}
     ordered: list[str] = []
     seen: set[str] = set()
 
@@ -166,6 +166,11 @@ def discover_models(sql_dir: Path) -> list[tuple[str, str, Path]]:
     for name in sorted(models, key=lambda n: models[n][2]):
         visit(name)
     return [(name, models[name][0], models[name][1]) for name in ordered]
+
+
+def _reads(sql: str, table: str) -> bool:
+    """Whether a model's SQL names a table or model as a word (how dependencies are found, as dbt's ref)."""
+    return re.search(rf"\b{re.escape(table)}\b", sql) is not None
 
 
 def _strip_comments(sql: str) -> str:
@@ -247,7 +252,7 @@ def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_
     keyed = dict(con.execute(
         "select table_name, database_name from duckdb_columns() where database_name in (current_database(), ?) "
         "and schema_name = 'main' and column_name = 'doc_id'", [INTERMEDIATE]).fetchall())
-    inputs = [] if reads_all else sorted(t for t in keyed if t != name and re.search(rf"\b{t}\b", sql))
+    inputs = [] if reads_all else sorted(t for t in keyed if t != name and _reads(sql, t))
     for table in inputs:
         con.execute(f'create or replace temp view {table} as select * from "{keyed[table]}".main.{table} '
                     f"where doc_id in (select doc_id from _nf_dirty)")
