@@ -209,3 +209,17 @@ def test_cooccurrence_never_copies_a_body_per_pair(tmp_path):
     con.execute(f"create table cooc as {mart}")
     assert con.execute("select count(*), min(sentence), max(sentence) from cooc").fetchone() == (
         400 * 40, "Word and more words here.", "Word and more words here.")
+
+
+def test_every_cooccurrence_sentence_is_the_text_of_its_sentence_span(seeds_warehouse):
+    """On the seeds run through the real pipeline, each actor-place pair carries its sentence's text, taken from
+    int_place_sentences: no pair's sentence is missing, none differs from cutting the body at its span."""
+    con = duckdb.connect(str(seeds_warehouse), read_only=True)
+    total, with_text, same = con.execute(
+        "select count(*), count(c.sentence), count(*) filter (where c.sentence = "
+        "substr(d.body, s.start_char + 1, s.end_char - s.start_char)) "
+        "from fact_actor_location_cooccurrence as c "
+        "inner join sentences as s on s.doc_id = c.doc_id and s.sentence_idx = c.sentence_idx "
+        "inner join documents as d on d.doc_id = c.doc_id").fetchone()
+    con.close()
+    assert total > 0 and with_text == total and same == total
