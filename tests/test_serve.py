@@ -165,6 +165,21 @@ def test_a_source_outside_the_allowed_folders_fails_the_run_and_changes_nothing(
     assert not any("Traceback" in e["message"] for e in logs), "a refusal is one line, not a traceback"
 
 
+def left_the_form(page, serve_log: Path, timeout_s: float = 180) -> None:
+    """Wait for the UI to leave the run form after Submit, which it does once the server has created the run.
+    The server's SQLite waits up to 60 s for a lock (its busy timeout) while a scheduled run writes, so a loaded
+    machine can hold the create call that long; a failure says what the page and the server showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_url(lambda url: "/run?" not in url and not url.endswith("/run"), timeout=timeout_s * 1000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / "backfill-submit-stuck.png"), full_page=True)
+        shown = page.locator("[data-sonner-toast], [role=alert], [role=status]").all_inner_texts()
+        raise AssertionError(f"the UI stayed on {page.url} {timeout_s:.0f} s after Submit; it showed {shown}; "
+                             f"server log ends:\n{serve_log.read_text()[-3000:]}") from None
+
+
 def test_backfill_from_the_ui_custom_run(served, browser):
     """What a new user does: open the UI (the one a fresh browser gets), go to the backfill deployment,
     Run → Custom run, type a folder and pick a date in the date field, submit, and see the run complete."""
@@ -192,7 +207,7 @@ def test_backfill_from_the_ui_custom_run(served, browser):
     page.keyboard.press("Escape")
     page.screenshot(path=str(ARTIFACTS / "backfill-custom-run.png"), full_page=True)
     page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(lambda url: "/run?" not in url and not url.endswith("/run"), timeout=60_000)
+    left_the_form(page, served["log"])
     page.screenshot(path=str(ARTIFACTS / "backfill-run-page.png"))
     page.close()
     new = wait_for(lambda: [r for r in runs_of(served["base"], dep) if r["id"] not in before], 60, "the UI's run")
