@@ -44,6 +44,32 @@ def test_since_filters_documents(seeds_warehouse):
     assert future.count('class="marker"') == 0 and "documents dated 2999-01-01 or later" in future
 
 
+def test_counts_cover_every_story_and_namesakes_stay_apart(seeds_warehouse, tmp_path, monkeypatch):
+    """The report reads editions only for the stories it lists, yet counts every story; mentions are counted
+    per actor id, so two actors who share a name are two rows, not one row with both counts."""
+    wh = tmp_path / "copy.duckdb"
+    wh.write_bytes(seeds_warehouse.read_bytes())
+    con = duckdb.connect(str(wh))
+    try:
+        stories = con.execute("select count(distinct coalesce(story_id, doc_id)) from documents").fetchone()[0]
+        actor_id, name, doc_id = con.execute(
+            "select a.actor_id, a.name, min(m.doc_id) from dim_actor as a inner join fact_actor_mention as m "
+            "using (actor_id) group by all having count(distinct m.doc_id) > 1 order by a.actor_id limit 1"
+        ).fetchone()
+        con.execute("insert into dim_actor select * replace (actor_id || '-namesake' as actor_id) from dim_actor "
+                    "where actor_id = $1", [actor_id])
+        con.execute("update fact_actor_mention set actor_id = actor_id || '-namesake' "
+                    "where actor_id = $1 and doc_id = $2", [actor_id, doc_id])
+        monkeypatch.setattr(report, "LIST_LIMIT", 1)
+        page = report.render(con)
+    finally:
+        con.close()
+    assert stories > 1 and f"<b>{stories:,}</b><span>stories</span>" in page
+    assert page.count('<details class="story"') == 1
+    top_actors = page.split('<div id="top-actors">', 1)[1].split("</div>\n", 1)[0]
+    assert top_actors.count(f"<td>{report._e(name)}</td>") == 2
+
+
 def test_report_renders_offline_in_chromium_with_one_marker_per_place(seeds_warehouse, tmp_path, browser):
     out = report.write(seeds_warehouse, tmp_path / "report.html")
     con = duckdb.connect(str(seeds_warehouse), read_only=True)

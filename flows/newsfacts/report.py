@@ -46,8 +46,8 @@ with scope as (
 """
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, since: date | None) -> list[dict]:
-    cur = con.execute(SCOPE + sql, {"since": since})
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, since: date | None, **params) -> list[dict]:
+    cur = con.execute(SCOPE + sql, {"since": since, **params})
     names = [c[0] for c in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -278,22 +278,33 @@ def _since(value: date | str | None) -> date | None:
 def render(con: duckdb.DuckDBPyConnection, since: date | str | None = None) -> str:
     """The report as one HTML string; ``since`` keeps documents dated (published, else ingested) on or after it."""
     since = _since(since)
+    # Mentions are counted per id and only then named: grouping by the names' columns cost more, and two
+    # actors that share a name stay two rows.
     places = _rows(con, """
+        , counted as (
+            select m.location_id, count(*) as mention_count, count(distinct s.doc_id) as doc_count,
+                   count(distinct s.story_id) as story_count
+            from fact_location_mention as m
+            inner join scope as s on s.doc_id = m.doc_id
+            group by m.location_id
+        )
         select l.location_id, l.name, l.kind, l.country_code, l.latitude, l.longitude,
-               count(*) as mention_count, count(distinct s.doc_id) as doc_count,
-               count(distinct s.story_id) as story_count
-        from fact_location_mention as m
-        inner join scope as s on s.doc_id = m.doc_id
-        inner join dim_location as l on l.location_id = m.location_id
-        group by all order by story_count desc, mention_count desc, l.name""", since)
+               c.mention_count, c.doc_count, c.story_count
+        from counted as c
+        inner join dim_location as l on l.location_id = c.location_id
+        order by c.story_count desc, c.mention_count desc, l.name, l.location_id""", since)
     actors = _rows(con, f"""
-        select a.name, a.actor_type, a.country_code, a.title,
-               count(*) as mention_count, count(distinct s.doc_id) as doc_count,
-               count(distinct s.story_id) as story_count
-        from fact_actor_mention as m
-        inner join scope as s on s.doc_id = m.doc_id
-        inner join dim_actor as a on a.actor_id = m.actor_id
-        group by all order by story_count desc, mention_count desc, a.name limit {TOP}""", since)
+        , counted as (
+            select m.actor_id, count(*) as mention_count, count(distinct s.doc_id) as doc_count,
+                   count(distinct s.story_id) as story_count
+            from fact_actor_mention as m
+            inner join scope as s on s.doc_id = m.doc_id
+            group by m.actor_id
+        )
+        select a.name, a.actor_type, a.country_code, a.title, c.mention_count, c.doc_count, c.story_count
+        from counted as c
+        inner join dim_actor as a on a.actor_id = c.actor_id
+        order by c.story_count desc, c.mention_count desc, a.name, a.actor_id limit {TOP}""", since)
     per_doc = """,
     loc as (select doc_id, count(*) as n from fact_location_mention group by doc_id),
     act as (select doc_id, count(*) as n from fact_actor_mention group by doc_id),
@@ -311,9 +322,13 @@ def render(con: duckdb.DuckDBPyConnection, since: date | str | None = None) -> s
                sum(location_mentions)::bigint as location_count, sum(actor_mentions)::bigint as actor_count
         from docs group by story_id
         order by editions desc, sum(location_mentions + actor_mentions) desc, story_id limit {LIST_LIMIT}""", since)
+    # Only the listed stories' editions are read: the report's cost in memory stays bounded as the warehouse grows.
     editions: dict[str, list[dict]] = {}
-    for e in _rows(con, "select * from scope order by story_similarity is not null, doc_date, source_uri", since):
+    for e in _rows(con, "select * from scope where story_id in (select unnest($listed)) "
+                   "order by story_similarity is not null, doc_date, source_uri", since,
+                   listed=[s["story_id"] for s in stories]):
         editions.setdefault(e["story_id"], []).append(e)
+    n_stories = _rows(con, "select count(distinct story_id) as n from scope", since)[0]["n"]
     unresolved = _rows(con, f"""
         select u.surface, u.reason, count(*) as mentions, count(distinct u.doc_id) as documents
         from (
@@ -334,7 +349,6 @@ def render(con: duckdb.DuckDBPyConnection, since: date | str | None = None) -> s
     last_run = con.execute("select run_id, status, finished_at from pipeline_runs "
                            "order by started_at desc limit 1").fetchone()
     n_docs = sum(d["documents"] for d in days)
-    n_stories = len(editions)
     stats = [(n_docs, "documents"), (n_stories, "stories"), (len(places), "places"),
              (con.execute("select count(distinct m.actor_id) from fact_actor_mention as m inner join (" +
                           SCOPE + "select doc_id from scope) as s on s.doc_id = m.doc_id",
