@@ -275,32 +275,30 @@ def _since(value: date | str | None) -> date | None:
     return date.fromisoformat(value)
 
 
+def _counted(fact: str, key: str) -> str:
+    """A ``counted`` CTE after the scope: mentions, documents and stories per id of a fact table. Counting
+    per id and naming afterwards costs less than grouping by the names' columns, and two actors who share
+    a name stay two rows."""
+    return f"""
+        , counted as (
+            select m.{key}, count(*) as mention_count, count(distinct s.doc_id) as doc_count,
+                   count(distinct s.story_id) as story_count
+            from {fact} as m
+            inner join scope as s on s.doc_id = m.doc_id
+            group by m.{key}
+        )"""
+
+
 def render(con: duckdb.DuckDBPyConnection, since: date | str | None = None) -> str:
     """The report as one HTML string; ``since`` keeps documents dated (published, else ingested) on or after it."""
     since = _since(since)
-    # Mentions are counted per id and only then named: grouping by the names' columns cost more, and two
-    # actors that share a name stay two rows.
-    places = _rows(con, """
-        , counted as (
-            select m.location_id, count(*) as mention_count, count(distinct s.doc_id) as doc_count,
-                   count(distinct s.story_id) as story_count
-            from fact_location_mention as m
-            inner join scope as s on s.doc_id = m.doc_id
-            group by m.location_id
-        )
+    places = _rows(con, _counted("fact_location_mention", "location_id") + """
         select l.location_id, l.name, l.kind, l.country_code, l.latitude, l.longitude,
                c.mention_count, c.doc_count, c.story_count
         from counted as c
         inner join dim_location as l on l.location_id = c.location_id
         order by c.story_count desc, c.mention_count desc, l.name, l.location_id""", since)
-    actors = _rows(con, f"""
-        , counted as (
-            select m.actor_id, count(*) as mention_count, count(distinct s.doc_id) as doc_count,
-                   count(distinct s.story_id) as story_count
-            from fact_actor_mention as m
-            inner join scope as s on s.doc_id = m.doc_id
-            group by m.actor_id
-        )
+    actors = _rows(con, _counted("fact_actor_mention", "actor_id") + f"""
         select a.name, a.actor_type, a.country_code, a.title, c.mention_count, c.doc_count, c.story_count
         from counted as c
         inner join dim_actor as a on a.actor_id = c.actor_id
