@@ -114,6 +114,37 @@ def test_intermediate_models_a_working_database_still_holds_move_out_once(tmp_pa
     assert warehouse.move_intermediate_out(path, sql) == []
 
 
+def test_an_incremental_model_reads_its_whole_inputs_for_every_document_and_the_rest_for_those_built(tmp_path):
+    """``whole=`` names the inputs a per-document model reads for every document (a source's other
+    documents); its other inputs hold only the documents being rebuilt, and only those get new rows."""
+    sql = tmp_path / "sql"
+    _write(sql / "intermediate" / "m_source_total.sql", """-- config: materialized=incremental whole=t_docs,t_counts
+        with per_source as (
+            select d.source, sum(c.n) as total from t_counts as c inner join t_docs as d using (doc_id) group by all
+        )
+        select i.doc_id, p.total, (select count(*) from t_items) as items_read
+        from t_items as i inner join t_docs as d using (doc_id) inner join per_source as p using (source)""")
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    con.execute("create table t_docs (doc_id varchar, source varchar); create table t_counts (doc_id varchar, n int);"
+                "create table t_items (doc_id varchar)")
+
+    def add(doc_id, source, n):
+        con.execute("insert into t_docs values (?, ?)", [doc_id, source])
+        con.execute("insert into t_counts values (?, ?)", [doc_id, n])
+        con.execute("insert into t_items values (?)", [doc_id])
+        con.execute("insert into pending_transform values (?)", [doc_id])
+
+    for row in (("d1", "A", 1), ("d2", "A", 2), ("d3", "B", 5)):
+        add(*row)
+    warehouse.run_models(con, sql, incremental=True)
+    con.execute("delete from pending_transform")
+    add("d4", "A", 10)
+    warehouse.run_models(con, sql, incremental=True)
+    rows = con.execute("select doc_id, total, items_read from m_source_total order by doc_id").fetchall()
+    # d4 sees all of source A (1 + 2 + 10) but only its own item; d1 and d2 keep the rows built before it came.
+    assert rows == [("d1", 3, 3), ("d2", 3, 3), ("d3", 5, 3), ("d4", 13, 1)]
+
+
 def test_cycles_are_refused(tmp_path):
     sql = tmp_path / "sql"
     _write(sql / "intermediate" / "m1.sql", "select * from m2")

@@ -183,8 +183,9 @@ PENDING = "pending_transform"  # documents whose per-document models are out of 
 
 def model_config(path: Path) -> dict[str, str]:
     """A model's ``-- config: key=value ...`` line, as dbt's ``config()``: ``materialized=incremental`` marks a
-    per-document model (its rows for a document depend only on that document's rows upstream); ``inputs=all``
-    says it reads every document to compute the rows of the ones it builds (a source's other stories)."""
+    per-document model (its rows for a document depend only on that document's rows upstream);
+    ``whole=a,b`` names the inputs it reads for every document to compute the rows of the ones it builds (a
+    source's other stories), its other inputs holding only the documents built."""
     m = CONFIG.search(path.read_text())
     return dict(item.split("=", 1) for item in m.group(1).split()) if m else {}
 
@@ -223,15 +224,15 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
         started = time.perf_counter()
         try:
             if incremental and config.get("materialized") == "incremental":
-                reads_all = config.get("inputs") == "all"
-                # a model that reads every document is built once for all pending ones; with none pending, a
-                # model table that does not exist yet (a warehouse with no document) is still created, empty
-                offsets = list(range(0, pending, max(pending, 1) if reads_all else chunk)) or (
-                    [] if _exists(con, name, db) else [0])
+                whole = set(filter(None, config.get("whole", "").split(",")))
+                # a model that reads other documents whole is built once for all pending ones; with none pending,
+                # a model table that does not exist yet (a warehouse with no document) is still created, empty
+                size = max(pending, 1) if whole else chunk
+                offsets = list(range(0, pending, size)) or ([] if _exists(con, name, db) else [0])
                 for offset in offsets:
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
-                                f"order by doc_id limit {pending if reads_all else chunk} offset {offset}")
-                    _run_incremental(con, name, sql, reads_all, db)
+                                f"order by doc_id limit {size} offset {offset}")
+                    _run_incremental(con, name, sql, whole, db)
             else:
                 con.execute(f'create or replace {kind} "{db}".main.{name} as\n{sql}')
                 ranker.after_model(con, name, table=f'"{db}".main.{name}')  # the learned ranker's score columns
@@ -245,19 +246,20 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     return done
 
 
-def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, reads_all: bool, db: str) -> None:
+def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, whole: set[str], db: str) -> None:
     """Rebuild one per-document model's rows (in database ``db``) for the documents in ``_nf_dirty``: its
-    document-keyed inputs are shadowed by temporary views holding only those documents, so the model's SQL
-    runs unchanged on them. A model table that does not exist yet is created from the first rows built."""
+    document-keyed inputs, except those it reads ``whole``, are shadowed by temporary views holding only
+    those documents, so the model's SQL runs unchanged on them. A model table that does not exist yet is
+    created from the first rows built."""
     keyed = dict(con.execute(
         "select table_name, database_name from duckdb_columns() where database_name in (current_database(), ?) "
         "and schema_name = 'main' and column_name = 'doc_id'", [INTERMEDIATE]).fetchall())
-    inputs = [] if reads_all else sorted(t for t in keyed if t != name and _reads(sql, t))
+    inputs = sorted(t for t in keyed if t != name and t not in whole and _reads(sql, t))
     for table in inputs:
         con.execute(f'create or replace temp view {table} as select * from "{keyed[table]}".main.{table} '
                     f"where doc_id in (select doc_id from _nf_dirty)")
     try:
-        body = f"select * from ({sql}) where doc_id in (select doc_id from _nf_dirty)" if reads_all else sql
+        body = f"select * from ({sql}) where doc_id in (select doc_id from _nf_dirty)" if whole else sql
         con.execute(f"create or replace temp table _nf_model as\n{body}")
     finally:
         for table in inputs:

@@ -1,4 +1,4 @@
--- config: materialized=incremental inputs=all
+-- config: materialized=incremental whole=documents,int_toponym_doc_context
 -- where each news source's stories happen: a local paper's places cluster in its home region, so a bare
 -- "Paris" in the Paris (Texas) paper is that Paris (Lieberman's "local lexicon"); learnt from the source's
 -- own documents, one vote per distinct place name across them, so no list of publishers is needed
@@ -33,11 +33,21 @@ doc_domain_countries as (
     where tld <> '' and tld not in ('tv', 'io', 'co', 'me', 'fm', 'ly', 'ai', 'ws', 'cc', 'eu')
 ),
 
+-- the sources of the documents being built: only their other documents are read (an incremental run
+-- gives this model the candidates of the documents it rebuilds, and every document's context)
+built_sources as (
+    select distinct s.source_key
+    from doc_sources as s
+    semi join candidates as c on c.doc_id = s.doc_id
+    where s.source_key is not null
+),
+
 sourced as (
     select s.source_key, d.*
     from doc_context as d
     inner join doc_sources as s on s.doc_id = d.doc_id
-    where s.source_key is not null and d.kind in ('city', 'region', 'other')
+    semi join built_sources as b on b.source_key = s.source_key
+    where d.kind in ('city', 'region', 'other')
 ),
 
 -- a source speaks for a region only from several of its documents
