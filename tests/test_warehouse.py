@@ -143,6 +143,11 @@ def test_an_incremental_model_reads_its_whole_inputs_for_every_document_and_the_
     rows = con.execute("select doc_id, total, items_read from m_source_total order by doc_id").fetchall()
     # d4 sees all of source A (1 + 2 + 10) but only its own item; d1 and d2 keep the rows built before it came.
     assert rows == [("d1", 3, 3), ("d2", 3, 3), ("d3", 5, 3), ("d4", 13, 1)]
+    # A misspelt whole= name would silently shadow the input it meant: the runner refuses it.
+    model = sql / "intermediate" / "m_source_total.sql"
+    model.write_text(model.read_text().replace("whole=t_docs,t_counts", "whole=t_docs,t_count"))
+    with pytest.raises(RuntimeError, match="whole= names tables it does not read: t_count"):
+        warehouse.run_models(con, sql, incremental=True)
 
 
 def test_cycles_are_refused(tmp_path):

@@ -225,6 +225,8 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
         try:
             if incremental and config.get("materialized") == "incremental":
                 whole = set(filter(None, config.get("whole", "").split(",")))
+                if unread := sorted(t for t in whole if not _reads(_strip_comments(sql), t)):
+                    raise RuntimeError(f"SQL model {path}: whole= names tables it does not read: {', '.join(unread)}")
                 # a model that reads other documents whole is built once for all pending ones; with none pending,
                 # a model table that does not exist yet (a warehouse with no document) is still created, empty
                 size = max(pending, 1) if whole else chunk
