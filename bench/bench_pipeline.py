@@ -229,6 +229,8 @@ def _tree_rss(pid: int) -> int:
 def run_corpus(source: Path | None, bound_every: int, keep: Path | None = None, shared: Path | None = None) -> dict:
     """Run :func:`worker` (or, without a source, :func:`gazetteer_worker`) in a child process, sampling its
     process tree's memory per phase."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="newsfacts-bench-", dir=keep))
     log = tmp / "worker.log"
     # Before the worker's command line: it carries the start time its start-up is measured from.

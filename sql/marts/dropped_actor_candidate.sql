@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- person/organisation spans NER found that are not actors, each with the reason stated by the
 -- actor stage (a place, a thing, a title fragment, ...): nothing NER calls a person or organisation
 -- disappears without a trace.

@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- an actor and a place named in the same sentence, with the sentence, one row per pair and sentence.
 with actor_hits as (
     select distinct doc_id, actor_id, sentence_idx from fact_actor_mention

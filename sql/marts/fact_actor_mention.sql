@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- one row per actor mention, keyed to dim_actor; title and country are what this mention's own
 -- context says (dim_actor carries the most common ones).
 with doc_mentions as (

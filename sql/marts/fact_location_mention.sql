@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- one row per resolved toponym mention
 with mentions as (
     select * from toponym_mentions

@@ -1,3 +1,4 @@
+-- config: materialized=incremental
 -- toponym mentions the pipeline could not place, and why
 with mentions as (
     select * from toponym_mentions
