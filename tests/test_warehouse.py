@@ -197,6 +197,10 @@ def test_a_per_document_model_rebuilds_old_documents_whose_rows_in_a_whole_model
     warehouse.run_models(con, sql, incremental=True)
     assert rows() == incremental
     assert not con.execute("select count(*) from duckdb_tables() where table_name like '_nf_prev_%'").fetchone()[0]
+    # with the whole model gone (its old rows unknown), every document is rebuilt downstream
+    con.execute("delete from pending_transform; drop table k_keys")
+    warehouse.run_models(con, sql, "head", incremental=True)
+    assert con.execute("select count(distinct doc_id) from pending_transform").fetchone()[0] == 4
 
 
 def test_cycles_are_refused(tmp_path):

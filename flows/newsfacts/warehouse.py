@@ -236,7 +236,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
                                 f"order by doc_id limit {size} offset {offset}")
                     _run_incremental(con, name, sql, whole, db)
-            elif incremental and name in feeds and _exists(con, name, db):
+            elif incremental and name in feeds:
                 pending += _rebuild_listing_changes(con, name, sql, db)
             else:
                 con.execute(f'create or replace {kind} "{db}".main.{name} as\n{sql}')
@@ -266,10 +266,11 @@ def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str
     """Rebuild a whole model that per-document models read (:func:`_feeds_incremental`), and list the
     documents whose rows in it changed as pending, here and in ``pending_transform`` (so the per-document
     models after it rebuild them, in this call or the next part's, and the gates see them); returns how many
-    were added. A model whose columns changed lists every document."""
+    were added. A model whose columns changed, or that was missing, lists every document."""
     table, prev = f'"{db}".main.{name}', f'"{db}".main._nf_prev_{name}'
     con.execute(f"drop table if exists {prev}")
-    con.execute(f"alter table {table} rename to _nf_prev_{name}")
+    existed = _exists(con, name, db)
+    con.execute(f"alter table {table} rename to _nf_prev_{name}" if existed else f"create table {prev} (none int)")
     con.execute(f"create table {table} as\n{sql}")
     ranker.after_model(con, name, table=table)
     shape = [con.execute(f"select column_name, column_type from (describe {t})").fetchall() for t in (table, prev)]
