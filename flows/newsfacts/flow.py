@@ -145,7 +145,7 @@ def entities_batch(con, settings: Settings, run_id: str, doc_ids: list[str], lin
 
 @task(name="transform", cache_policy=NO_CACHE)
 def transform_task(con, settings: Settings, run_id: str) -> list[str]:
-    """Run the SQL models after the head (every mart whole, per-document models for the pending documents),
+    """Run the SQL models after the head (the fact marts for the pending documents, the dimensions whole),
     then gate every mart before anything can be published."""
     models = warehouse.run_models(con, settings.sql_dir, "tail", True, settings.transform_chunk)
     # the fact suites validate the rebuilt documents' rows (a full rebuild lists every document), dims whole
@@ -262,7 +262,8 @@ class _Run:
         """Transform and gate (when publishing), gate the accounting, record the run.
 
         The per-document models rebuild only the documents this run (or an unpublished earlier one) changed,
-        unless the models changed or a rebuild was asked for; the other models are always rebuilt whole."""
+        (and those whose actor keys a new document changed), unless the models changed or a rebuild was asked
+        for; the cross-document models and the dimensions are always rebuilt whole."""
         con, run_id = self.con, self.run_id
         transform = publish and "transform" in self.stages
         if publish:

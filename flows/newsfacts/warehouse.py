@@ -203,7 +203,8 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     "tail" runs all the others, "all" both, head first. With ``incremental``, models
     configured ``materialized=incremental`` rebuild only the documents listed in ``pending_transform``,
     ``chunk`` documents at a time, so time and memory grow with the documents rebuilt and never with their
-    square (the caller clears the list once both parts are committed); every other model is rebuilt whole.
+    square (the caller clears the list once both parts are committed); every other model is rebuilt whole,
+    and one that per-document models read adds the documents whose rows in it changed to the list.
     ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
@@ -236,7 +237,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
                     con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
                                 f"order by doc_id limit {size} offset {offset}")
                     _run_incremental(con, name, sql, whole, db)
-            elif incremental and name in feeds:
+            elif incremental and kind == "table" and name in feeds:
                 pending += _rebuild_listing_changes(con, name, sql, db)
             else:
                 con.execute(f'create or replace {kind} "{db}".main.{name} as\n{sql}')
