@@ -163,6 +163,9 @@ def test_a_per_document_model_rebuilds_old_documents_whose_rows_in_a_whole_model
     _write(sql / "marts" / "f_mentions.sql", """-- config: materialized=incremental
         select m.doc_id, m.pos, k.key, d.title from t_mentions as m
         inner join k_keys as k using (doc_id, pos) inner join t_docs as d using (doc_id)""")
+    # reads no key: `seen` is how many documents its build of a document was given
+    _write(sql / "marts" / "g_other.sql", """-- config: materialized=incremental
+        select doc_id, (select count(*) from t_docs) as seen from t_docs""")
     con = warehouse.connect(tmp_path / "w.duckdb")
     con.execute("create table t_docs (doc_id varchar, title varchar);"
                 "create table t_mentions (doc_id varchar, pos int, name varchar, surname varchar)")
@@ -188,11 +191,16 @@ def test_a_per_document_model_rebuilds_old_documents_whose_rows_in_a_whole_model
     warehouse.run_models(con, sql, "tail", incremental=True)
     con.execute("delete from pending_transform")
     assert rows() == [("d1", 0, "Nick Saban", "D1"), ("d2", 0, "Ford", "D2"), ("d3", 0, "Nick Saban", "D3")]
-    # a second full name for the surname takes d1's key back; a full rebuild agrees
+    # a second full name for the surname takes d1's key back; only the models that read the keys rebuild d1,
+    # and each gate is given what was rebuilt in its table; a full rebuild agrees
     add("d4", "Terry Saban")
     warehouse.run_models(con, sql, incremental=True)
     incremental = rows()
     assert ("d1", 0, "Saban", "D1") in incremental
+    assert con.execute("select doc_id, seen from g_other order by 1").fetchall() == [
+        ("d1", 2), ("d2", 2), ("d3", 2), ("d4", 1)]
+    assert warehouse.rebuilt_documents(con, sql, "f_mentions") == ["d1", "d4"]
+    assert warehouse.rebuilt_documents(con, sql, "g_other") == ["d4"]
     con.execute("drop table f_mentions; insert into pending_transform select doc_id from t_docs")
     warehouse.run_models(con, sql, incremental=True)
     assert rows() == incremental

@@ -204,19 +204,20 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     configured ``materialized=incremental`` rebuild only the documents listed in ``pending_transform``,
     ``chunk`` documents at a time, so time and memory grow with the documents rebuilt and never with their
     square (the caller clears the list once both parts are committed); every other model is rebuilt whole,
-    and one that per-document models read adds the documents whose rows in it changed to the list.
+    and where per-document models read one, those that read it also rebuild the documents whose rows in it
+    changed.
     ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
     feeds = _feeds_incremental(models)
+    upstream = _feeds_upstream(models, feeds)
     head = _head(models)
     tail = [m for m in models if m not in head]
     apart = {name for name, _, _ in head} if _attached(con, INTERMEDIATE) else set()
     models = {"all": head + tail, "head": head, "tail": tail}[part]
-    pending = 0
     if incremental:
         con.execute(f"create or replace temp table _nf_pending as select distinct doc_id from {PENDING} order by 1")
-        pending = con.execute("select count(*) from _nf_pending").fetchone()[0]
+        con.execute("create or replace temp table _nf_changed_by (feed varchar, doc_id varchar)")
     done = []
     own = con.execute("select current_database()").fetchone()[0]
     for name, kind, path in models:
@@ -229,16 +230,17 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
                 whole = set(filter(None, config.get("whole", "").split(",")))
                 if unread := sorted(t for t in whole if not _reads(_strip_comments(sql), t)):
                     raise RuntimeError(f"SQL model {path}: whole= names tables it does not read: {', '.join(unread)}")
+                todo = _to_rebuild(con, upstream[name])
                 # a model that reads other documents whole is built once for all pending ones; with none pending,
                 # a model table that does not exist yet (a warehouse with no document) is still created, empty
-                size = max(pending, 1) if whole else chunk
-                offsets = list(range(0, pending, size)) or ([] if _exists(con, name, db) else [0])
+                size = max(todo, 1) if whole else chunk
+                offsets = list(range(0, todo, size)) or ([] if _exists(con, name, db) else [0])
                 for offset in offsets:
-                    con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_pending "
+                    con.execute(f"create or replace temp table _nf_dirty as select doc_id from _nf_todo "
                                 f"order by doc_id limit {size} offset {offset}")
                     _run_incremental(con, name, sql, whole, db)
             elif incremental and kind == "table" and name in feeds:
-                pending += _rebuild_listing_changes(con, name, sql, db)
+                _rebuild_listing_changes(con, name, sql, db)
             else:
                 con.execute(f'create or replace {kind} "{db}".main.{name} as\n{sql}')
                 ranker.after_model(con, name, table=f'"{db}".main.{name}')  # the learned ranker's score columns
@@ -263,11 +265,40 @@ def _feeds_incremental(models: list[tuple[str, str, Path]]) -> set[str]:
         and name not in c.get("whole", "").split(",") for other, c in configs.items())}
 
 
-def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str, db: str) -> int:
+def _feeds_upstream(models: list[tuple[str, str, Path]], feeds: set[str]) -> dict[str, set[str]]:
+    """For each model, the feeds (:func:`_feeds_incremental`) it reads per document, directly or through the
+    models it reads: the documents whose rows changed in those feeds are rebuilt in it, and only in it."""
+    configs = {name: model_config(path) for name, _, path in models}
+    texts = {name: _strip_comments(path.read_text()) for name, _, path in models}
+    up: dict[str, set[str]] = {}
+    for name, _, _ in models:  # run order: what a model reads comes before it
+        whole = set(configs[name].get("whole", "").split(","))
+        read = {other for other in up if other != name and other not in whole and _reads(texts[name], other)}
+        up[name] = (read & feeds).union(*(up[other] for other in read))
+    return up
+
+
+def _to_rebuild(con: duckdb.DuckDBPyConnection, feeds: set[str]) -> int:
+    """``_nf_todo``: the pending documents, and those whose rows changed in ``feeds``; returns how many."""
+    con.execute("create or replace temp table _nf_todo as select doc_id from _nf_pending union "
+                "select doc_id from _nf_changed_by where list_contains($feeds, feed)", {"feeds": sorted(feeds)})
+    return con.execute("select count(*) from _nf_todo").fetchone()[0]
+
+
+def rebuilt_documents(con: duckdb.DuckDBPyConnection, sql_dir: Path, model: str) -> list[str]:
+    """The documents the last incremental :func:`run_models` call on ``con`` rebuilt in ``model``: what its
+    gate validates."""
+    models = discover_models(sql_dir)
+    _to_rebuild(con, _feeds_upstream(models, _feeds_incremental(models))[model])
+    return [d for (d,) in con.execute("select doc_id from _nf_todo order by 1").fetchall()]
+
+
+def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str, db: str) -> None:
     """Rebuild a whole model that per-document models read (:func:`_feeds_incremental`), and list the
-    documents whose rows in it changed as pending, here and in ``pending_transform`` (so the per-document
-    models after it rebuild them, in this call or the next part's, and the gates see them); returns how many
-    were added. A model whose columns changed, or that was missing, lists every document."""
+    documents whose rows in it changed: in ``_nf_changed_by``, so the per-document models that read it rebuild
+    them in this call, and in ``pending_transform``, so a later call (the tail, after the head is committed)
+    rebuilds them if this one's work is kept but its own is not. A model whose columns changed, or that was
+    missing, lists every document."""
     table, prev = f'"{db}".main.{name}', f'"{db}".main._nf_prev_{name}'
     con.execute(f"drop table if exists {prev}")
     existed = _exists(con, name, db)
@@ -277,7 +308,7 @@ def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str
     shape = [con.execute(f"select column_name, column_type from (describe {t})").fetchall() for t in (table, prev)]
     if "doc_id" not in {c for c, _ in shape[0]}:
         con.execute(f"drop table {prev}")
-        return 0
+        return
     # a document's rows as a multiset: their count and the sum of their hashes (one scan of each table, no join
     # of rows: an EXCEPT ALL both ways cost twice the model's own build at 20,000 documents)
     row = ", ".join(f'"{c}"' for c, _ in shape[0])
@@ -288,9 +319,8 @@ def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str
     con.execute(f"create or replace temp table _nf_changed as select distinct doc_id from ({changed}) "
                 f"where doc_id not in (select doc_id from _nf_pending)")
     con.execute(f"drop table {prev}")
-    con.execute("insert into _nf_pending select doc_id from _nf_changed")
+    con.execute("insert into _nf_changed_by select ?, doc_id from _nf_changed", [name])
     con.execute(f"insert into {PENDING} select doc_id from _nf_changed")
-    return con.execute("select count(*) from _nf_changed").fetchone()[0]
 
 
 def _run_incremental(con: duckdb.DuckDBPyConnection, name: str, sql: str, whole: set[str], db: str) -> None:
