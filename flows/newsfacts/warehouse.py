@@ -209,8 +209,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     ``timings``, if given, receives each model's wall seconds.
     """
     models = discover_models(sql_dir)
-    feeds = _feeds_incremental(models)
-    upstream = _feeds_upstream(models, feeds)
+    feeds, upstream = _feeds(models)
     head = _head(models)
     tail = [m for m in models if m not in head]
     apart = {name for name, _, _ in head} if _attached(con, INTERMEDIATE) else set()
@@ -254,28 +253,23 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path, part: str = "all",
     return done
 
 
-def _feeds_incremental(models: list[tuple[str, str, Path]]) -> set[str]:
-    """Whole-rebuilt models that a per-document model reads per document (not ``whole=``): when one of
-    their rows for an old document changes (a name known from a new document gives an old mention its
-    actor), that document must be rebuilt downstream too."""
+def _feeds(models: list[tuple[str, str, Path]]) -> tuple[set[str], dict[str, set[str]]]:
+    """The feeds: whole-rebuilt models that a per-document model reads per document (not ``whole=``), so
+    that when one of their rows for an old document changes (a name known from a new document gives an old
+    mention its actor), that document must be rebuilt downstream too; and, for each model, the feeds it reads
+    that way, directly or through the models it reads: the documents whose rows changed in those feeds are
+    rebuilt in it, and only in it."""
     configs = {name: model_config(path) for name, _, path in models}
     texts = {name: _strip_comments(path.read_text()) for name, _, path in models}
-    return {name for name, _, _ in models if configs[name].get("materialized") != "incremental" and any(
-        c.get("materialized") == "incremental" and other != name and _reads(texts[other], name)
-        and name not in c.get("whole", "").split(",") for other, c in configs.items())}
-
-
-def _feeds_upstream(models: list[tuple[str, str, Path]], feeds: set[str]) -> dict[str, set[str]]:
-    """For each model, the feeds (:func:`_feeds_incremental`) it reads per document, directly or through the
-    models it reads: the documents whose rows changed in those feeds are rebuilt in it, and only in it."""
-    configs = {name: model_config(path) for name, _, path in models}
-    texts = {name: _strip_comments(path.read_text()) for name, _, path in models}
+    whole = {name: set(c.get("whole", "").split(",")) for name, c in configs.items()}
+    per_doc = {name for name, c in configs.items() if c.get("materialized") == "incremental"}
+    feeds = {name for name in configs if name not in per_doc and any(
+        other != name and name not in whole[other] and _reads(texts[other], name) for other in per_doc)}
     up: dict[str, set[str]] = {}
     for name, _, _ in models:  # run order: what a model reads comes before it
-        whole = set(configs[name].get("whole", "").split(","))
-        read = {other for other in up if other != name and other not in whole and _reads(texts[name], other)}
+        read = {other for other in up if other != name and other not in whole[name] and _reads(texts[name], other)}
         up[name] = (read & feeds).union(*(up[other] for other in read))
-    return up
+    return feeds, up
 
 
 def _to_rebuild(con: duckdb.DuckDBPyConnection, feeds: set[str]) -> int:
@@ -288,13 +282,12 @@ def _to_rebuild(con: duckdb.DuckDBPyConnection, feeds: set[str]) -> int:
 def rebuilt_documents(con: duckdb.DuckDBPyConnection, sql_dir: Path, model: str) -> list[str]:
     """The documents the last incremental :func:`run_models` call on ``con`` rebuilt in ``model``: what its
     gate validates."""
-    models = discover_models(sql_dir)
-    _to_rebuild(con, _feeds_upstream(models, _feeds_incremental(models))[model])
+    _to_rebuild(con, _feeds(discover_models(sql_dir))[1][model])
     return [d for (d,) in con.execute("select doc_id from _nf_todo order by 1").fetchall()]
 
 
 def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str, db: str) -> None:
-    """Rebuild a whole model that per-document models read (:func:`_feeds_incremental`), and list the
+    """Rebuild a whole model that per-document models read (a feed, :func:`_feeds`), and list the
     documents whose rows in it changed: in ``_nf_changed_by``, so the per-document models that read it rebuild
     them in this call, and in ``pending_transform``, so a later call (the tail, after the head is committed)
     rebuilds them if this one's work is kept but its own is not. A model whose columns changed, or that was
