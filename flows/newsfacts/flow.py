@@ -262,7 +262,7 @@ class _Run:
     def finish(self, publish: bool, force: bool) -> None:
         """Transform and gate (when publishing), gate the accounting, record the run.
 
-        The per-document models rebuild only the documents this run (or an unpublished earlier one) changed,
+        The per-document models rebuild only the documents this run (or an unpublished earlier one) changed
         (and those whose actor keys a new document changed), unless the models changed or a rebuild was asked
         for; the cross-document models and the dimensions are always rebuilt whole."""
         con, run_id = self.con, self.run_id
