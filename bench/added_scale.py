@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "flows"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_pipeline import load_for_run, new_documents  # noqa: E402
+
 FIRST_ADDED = 1_000_000  # document numbers no bench corpus reaches: new text, new content hashes
 
 
@@ -58,17 +60,6 @@ def prepare(working: Path, out: Path, copies: int) -> int:
     return documents
 
 
-def added_pages(folder: Path, n: int, shared: Path) -> Path:
-    from make_corpus import benchmark_pages, document, sentence_pool
-
-    pages, pool = benchmark_pages(shared), sentence_pool(shared)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(FIRST_ADDED, FIRST_ADDED + n):
-        name, data = document(i, pages, pool, 20261121, "unique")
-        (folder / name).write_bytes(data)
-    return folder
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("working", type=Path)
@@ -80,7 +71,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="newsfacts-added-") as tmp:
         tmp = Path(tmp)
         documents = prepare(args.working, tmp / "prepared", args.copies)
-        source = added_pages(tmp / "inbox", args.added, args.shared)
+        source = new_documents(tmp / "inbox", FIRST_ADDED, args.added, args.shared)
         from newsfacts.api import prefect_api
         from newsfacts.config import Settings
 
@@ -89,14 +80,9 @@ def main() -> int:
         api = prefect_api(settings)
         ready = api.__enter__()
         try:
-            from newsfacts import clean, entities, gates, gazetteer, ner
             from newsfacts.flow import newsfacts_flow
 
-            gazetteer.ensure_gazetteer(settings.gazetteer)
-            entities._lookup(str(settings.gazetteer))
-            ner.load_model(settings.spacy_model)
-            gates._context(str(settings.gx_root))
-            clean.warm_up()
+            load_for_run(settings)
             ready()
             for r in range(args.rounds):
                 shutil.rmtree(settings.work_dir, ignore_errors=True)

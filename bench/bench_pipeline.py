@@ -114,17 +114,43 @@ ADDED_DOCS = 100
 
 
 def added_documents(source: Path, folder: Path, n: int, shared: Path) -> Path:
-    """``n`` new documents of the corpus' kind, numbered after its last one (make_corpus' own builder)."""
-    from make_corpus import benchmark_pages, document, sentence_pool
+    """``n`` new documents of the corpus' kind, numbered after its last one."""
+    from make_corpus import benchmark_pages
 
     params = json.loads((source / ".complete.json").read_text())
+    first = params["documents"] + len(benchmark_pages(shared))  # past every page's first copy: new text
+    return new_documents(folder, first, n, shared, params["seed"], params.get("kind", "unique"))
+
+
+def new_documents(folder: Path, first: int, n: int, shared: Path, seed: int | None = None,
+                  kind: str = "unique") -> Path:
+    """Documents ``first`` to ``first + n - 1`` of a bench corpus, written to ``folder`` (make_corpus' builder)."""
+    from make_corpus import SEED, benchmark_pages, document, sentence_pool
+
     pages, pool = benchmark_pages(shared), sentence_pool(shared)
     folder.mkdir(parents=True, exist_ok=True)
-    first = params["documents"]
-    for i in range(first + len(pages), first + len(pages) + n):  # past the first copy: new text, not a re-read
-        name, data = document(i, pages, pool, params["seed"], params.get("kind", "unique"))
+    for i in range(first, first + n):
+        name, data = document(i, pages, pool, SEED if seed is None else seed, kind)
         (folder / name).write_bytes(data)
     return folder
+
+
+def load_for_run(settings) -> dict[str, float]:
+    """What a run loads before its first document, each part timed: the gazetteer and toponym lookup, the
+    spaCy model, GX's context, the date parser's tables."""
+    from newsfacts import clean, entities, gates, gazetteer, ner
+
+    steps = {"gazetteer": lambda: (gazetteer.ensure_gazetteer(settings.gazetteer),
+                                   entities._lookup(str(settings.gazetteer))),
+             "spacy_model": lambda: ner.load_model(settings.spacy_model),
+             "great_expectations": lambda: gates._context(str(settings.gx_root)),
+             "date_parser": clean.warm_up}
+    seconds = {}
+    for part, step in steps.items():
+        t = time.monotonic()
+        step()
+        seconds[part] = time.monotonic() - t
+    return seconds
 
 
 def worker(source: Path, warehouse: Path, bound_every: int, started: float, shared: Path) -> dict:
@@ -144,22 +170,10 @@ def worker(source: Path, warehouse: Path, bound_every: int, started: float, shar
     api_ready = api.__enter__()
     startup["prefect_server_spawn"] = time.monotonic() - t
     t = time.monotonic()
-    from newsfacts import clean, entities, gates, gazetteer, ner
+    from newsfacts import clean, entities, gates, gazetteer, ner  # noqa: F401 - timed as imports
     from newsfacts.flow import newsfacts_flow
     startup["imports"] = time.monotonic() - t
-    t = time.monotonic()
-    gazetteer.ensure_gazetteer(settings.gazetteer)
-    entities._lookup(str(settings.gazetteer))
-    startup["gazetteer"] = time.monotonic() - t
-    t = time.monotonic()
-    ner.load_model(settings.spacy_model)
-    startup["spacy_model"] = time.monotonic() - t
-    t = time.monotonic()
-    gates._context(str(settings.gx_root))
-    startup["great_expectations"] = time.monotonic() - t
-    t = time.monotonic()
-    clean.warm_up()
-    startup["date_parser"] = time.monotonic() - t
+    startup.update(load_for_run(settings))
     t = time.monotonic()
     api_ready()
     startup["prefect_server_wait"] = time.monotonic() - t

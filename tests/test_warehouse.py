@@ -199,8 +199,8 @@ def test_a_per_document_model_rebuilds_old_documents_whose_rows_in_a_whole_model
     assert ("d1", 0, "Saban", "D1") in incremental
     assert con.execute("select doc_id, seen from g_other order by 1").fetchall() == [
         ("d1", 2), ("d2", 2), ("d3", 2), ("d4", 1)]
-    assert warehouse.rebuilt_documents(con, sql, "f_mentions") == ["d1", "d4"]
-    assert warehouse.rebuilt_documents(con, sql, "g_other") == ["d4"]
+    assert warehouse.rebuilt_documents(con, sql, ["f_mentions", "g_other"]) == {
+        "f_mentions": ["d1", "d4"], "g_other": ["d4"]}
     con.execute("drop table f_mentions; insert into pending_transform select doc_id from t_docs")
     warehouse.run_models(con, sql, incremental=True)
     assert rows() == incremental

@@ -150,8 +150,8 @@ def transform_task(con, settings: Settings, run_id: str) -> list[str]:
     models = warehouse.run_models(con, settings.sql_dir, "tail", True, settings.transform_chunk)
     # each fact suite validates the rows of the documents rebuilt in its table (a full rebuild lists every
     # document; an actor key a new document changed rebuilds an old one's actor facts), dims whole
-    for table in MART_GATES:
-        _gate(con, settings, run_id, "transform", [table], warehouse.rebuilt_documents(con, settings.sql_dir, table))
+    for table, rebuilt in warehouse.rebuilt_documents(con, settings.sql_dir, MART_GATES).items():
+        _gate(con, settings, run_id, "transform", [table], rebuilt)
     return models
 
 

@@ -279,11 +279,15 @@ def _to_rebuild(con: duckdb.DuckDBPyConnection, feeds: set[str]) -> int:
     return con.execute("select count(*) from _nf_todo").fetchone()[0]
 
 
-def rebuilt_documents(con: duckdb.DuckDBPyConnection, sql_dir: Path, model: str) -> list[str]:
-    """The documents the last incremental :func:`run_models` call on ``con`` rebuilt in ``model``: what its
-    gate validates."""
-    _to_rebuild(con, _feeds(discover_models(sql_dir))[1][model])
-    return [d for (d,) in con.execute("select doc_id from _nf_todo order by 1").fetchall()]
+def rebuilt_documents(con: duckdb.DuckDBPyConnection, sql_dir: Path, models: list[str]) -> dict[str, list[str]]:
+    """For each of ``models``, the documents the last incremental :func:`run_models` call on ``con`` rebuilt
+    in it: what its gate validates."""
+    upstream = _feeds(discover_models(sql_dir))[1]
+    rebuilt = {}
+    for model in models:
+        _to_rebuild(con, upstream[model])
+        rebuilt[model] = [d for (d,) in con.execute("select doc_id from _nf_todo order by 1").fetchall()]
+    return rebuilt
 
 
 def _rebuild_listing_changes(con: duckdb.DuckDBPyConnection, name: str, sql: str, db: str) -> None:
