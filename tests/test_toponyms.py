@@ -74,3 +74,17 @@ def test_a_span_knows_its_sentence():
     text = 'Crowds met in Lyon. Then "Qwxz Street" filled.\nAnother line.'
     rows = [mention_from_span(text, text.index(w), text.index(w) + len(w)) for w in ("Lyon", "Qwxz", "Another")]
     assert [r["sentence_idx"] for r in rows] == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_a_name_ner_calls_a_body_or_person_before_a_role_is_not_a_place(lookup):
+    """ "Delta spokesman", "Marseille coach", "Guerrero's wife": the actor reading wins over the namesake place;
+    the same names with place evidence stay places."""
+    body = ("Delta spokesman Morgan Durrant spoke. Marseille coach Elie Baup said so. Guerrero's wife was there. "
+            "Floods hit Marseille and the Guerrero state.")
+    at = body.index
+    ents = [(0, 5, "ORG"), (at("Marseille"), at(" coach"), "ORG"), (at("Guerrero"), at("'s wife"), "PERSON"),
+            (at("Marseille and"), at(" and the"), "GPE")]
+    got = find_toponyms(body, ents, lookup)
+    assert {(r["surface"], r["start_char"]) for r in got} == {
+        ("Marseille", at("Marseille and")), ("Guerrero state", at("Guerrero state"))}

@@ -278,6 +278,11 @@ _DISEASE_AFTER = re.compile(r"(?:[\s-]+(?!(?:for|of|and|the|in|on|to)\b)[A-Za-z]
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|from|to|outside|around|of)\s+(?:the\s+)?$", re.I)
 _CONTRACTION = re.compile(r"['’](?:ve|ll|re|d|m|t)$", re.I)
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+# a name NER calls a person or an organisation, followed by a role held in it or a relative ("Delta spokesman",
+# "Marseille coach", "Guerrero's wife"), is that body or person, not the place it shares a name with
+_ROLE_AFTER = re.compile(r"(?:\s*['’]s)?\s+(?:spokesm[ae]n|spokeswom[ae]n|spokesperson|coach|manager|chairman|"
+                         r"chairwoman|chief executive|CEO|wife|husband|son|daughter|father|mother|brother|sister|"
+                         r"lawyer|attorney|agent|shares|stock)\b")
 
 
 def _disease_names(body: str, cands: list[dict], lookup: Lookup) -> set[str]:
@@ -438,6 +443,8 @@ def _accept(c, body, ents, ent_starts, lookup, person_keys, refused, org_keys, c
     if label == "NORP":
         return False
     if c["ntok"] == 1 and strength != 2 and (_common_word(key) or key in TITLES):
+        return False
+    if label in ("PERSON", "ORG") and _ROLE_AFTER.match(body, e):
         return False
     if label == "PERSON":
         return strength == 2 or _coordinated(body, c, cands)
