@@ -1,5 +1,5 @@
-"""Cleaning's shortcuts give what the library functions they stand for give: trafilatura's author search,
-on the benchmark pages and on pages built to reach its edge cases."""
+"""Cleaning's shortcuts give what the library functions they stand for give: trafilatura's author search and
+ftfy's repair, on the benchmark pages and on pages built to reach their edge cases."""
 
 from __future__ import annotations
 
@@ -67,3 +67,17 @@ def test_author_is_trafilaturas_on_edge_cases(body):
 
     tree = load_html(f"<html><head><title>t</title></head><body>{body}<p>Text of the article.</p></body></html>")
     assert clean._extract_author(tree, extract_author) == extract_author(tree)
+
+
+@pytest.mark.parametrize("text", [
+    "Plain ASCII text.\nTwo lines.", "Kremlinâ€™s aides", "ﬂuﬃeﬆ and café", "ＬＯＵＤ\u3000ＮＯＩＳＥＳ café",
+    "a\x00b\x07c é", "sÃ³ and ﬁ", "\u00c3\u00af\u00c2\u00bc\u00c2\u00ac", "Â .", " x\xa0Ã© ", "&amp; &lt; é",
+    "x\u200by\u202ez", "Ã¯Â¬Â\x81 ligature mojibake", "caf\u00c3\u00a9 \u00ef\u00ac\u0081", "tab\there é\r\nnext",
+    "", "\ufffd", "Putinâs aides", "naïve résumé — “quoted” ‘single’",
+])
+def test_ftfy_shortcut_is_ftfy(text):
+    import ftfy
+    from newsfacts import encoding
+
+    ours, theirs = encoding._fix_and_explain(text), ftfy.fix_and_explain(text, uncurl_quotes=False)
+    assert (ours.text, ours.explanation) == (theirs.text, theirs.explanation)

@@ -391,6 +391,32 @@ _COSMETIC = {"fix_line_breaks", "fix_latin_ligatures", "fix_character_width", "r
 _ODD_SPACE = re.compile(r"[^\S \n]")
 
 
+def _table_chars() -> re.Pattern:
+    """Any character ftfy's three character-table fixers (ligatures, character width, control characters)
+    would change."""
+    from ftfy.chardata import CONTROL_CHARS, LIGATURES, WIDTH_MAP
+
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted({*CONTROL_CHARS, *LIGATURES, *WIDTH_MAP})) + "]")
+
+
+_TABLE_CHARS = _table_chars()
+_NO_TABLES = {"fix_latin_ligatures": False, "fix_character_width": False, "remove_control_chars": False}
+
+
+def _fix_and_explain(text: str):
+    """``ftfy.fix_and_explain(text, uncurl_quotes=False)``, without the three character-table passes when the
+    text has none of their characters (they map every character through a dict: half of ftfy's time here).
+
+    When ftfy changes nothing else either, that is its answer; when it changes something, the new text
+    may hold such characters, so ftfy runs again with every step."""
+    if _TABLE_CHARS.search(text):
+        return ftfy.fix_and_explain(text, uncurl_quotes=False)
+    fixed = ftfy.fix_and_explain(text, uncurl_quotes=False, **_NO_TABLES)
+    if fixed.text == text and not fixed.explanation:
+        return fixed
+    return ftfy.fix_and_explain(text, uncurl_quotes=False)
+
+
 def _repaired(fixed) -> bool:
     """Whether ftfy undid an encoding error, not only a cosmetic normalisation."""
     return any(step.action != "normalize" and step.parameter not in _COSMETIC for step in (fixed.explanation or []))
@@ -404,7 +430,7 @@ def repair(text: str) -> tuple[str, bool]:
     documents the detector flags, leaving genuine "â" (château, România) alone. U+FFFD marks a character
     lost before the file reached us; it carries nothing, so it is removed.
     """
-    fixed = ftfy.fix_and_explain(text, uncurl_quotes=False)
+    fixed = _fix_and_explain(text)
     new, changed = fixed.text, _repaired(fixed)
     # Cleaning collapses every run of spaces (no-break, tabs) to one space. ftfy's verdict can depend on the
     # space beside a sequence ("0\xa0Àµ" stays, "0 Àµ" is mojibake), so judge the text as cleaning will lay
@@ -412,7 +438,7 @@ def repair(text: str) -> tuple[str, bool]:
     # The same holds for the whitespace cleaning strips at both ends ("\nÂ ." stays, "Â ." is mojibake).
     if _ODD_SPACE.search(new) or new[:1].isspace() or new[-1:].isspace():
         laid_out = "\n".join(" ".join(line.split()) for line in new.splitlines()).strip()
-        again = ftfy.fix_and_explain(laid_out, uncurl_quotes=False)
+        again = _fix_and_explain(laid_out)
         if again.text != laid_out:
             new, changed = again.text, changed or _repaired(again)
     if _REPLACEMENT in new:
