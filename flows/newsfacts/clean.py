@@ -299,8 +299,8 @@ def _page_metadata(tree, url: str | None):
 # (another trafilatura) make it call trafilatura's own extract_author.
 _AUTHOR_XPATHS_SHA1 = "cd8e74802853af6d8b759dbc126659319897764c"
 # Per author expression, in trafilatura's order: a substring one of the attributes it tests (class, id,
-# itemprop, rel, data-testid, data-component) must hold for it to find anything; the first expression
-# also finds ``author`` elements and tests ``rel`` children, which are looked for apart.
+# itemprop, rel, data-testid, data-component) holds in every element it finds, except the ``author``
+# elements the first one also finds and its child test ``rel='me'``, which are dealt with apart.
 _AUTHOR_GATES = (r"[Aa]uthor",
                  r"author|byl|username|BBL|zuozhe|bianji|xiaobian|channel-name|submitted-by|posted-by|journalist-name",
                  r"[Aa]uthor|screenname|writer|[Bb]yline")
@@ -308,13 +308,14 @@ _AUTHOR_GATES = (r"[Aa]uthor",
 
 @lru_cache(maxsize=1)
 def _author_search():
-    """(gone, attributes, gates) for :func:`_extract_author`, or None when trafilatura's author expressions
-    are not those it was written for.
+    """(gone, attributes, gates, matches) for :func:`_extract_author`, or None when trafilatura's author
+    expressions are not those it was written for.
 
     ``gone`` tells whether an element is in what trafilatura's author search prunes: trafilatura removes,
     from a copy of the whole page, the elements its first discard expression matches by their own name and
     attributes, then every ``time`` and ``figure``, so an element is gone exactly when it or an ancestor
-    matches one of them. ``attributes`` lists the values of the attributes the author expressions test.
+    matches one of them. ``attributes`` lists the attributes the author expressions test (each value knows
+    its element); ``matches`` are the author expressions asked of one element (``//`` made ``self::``).
     """
     import hashlib
 
@@ -326,21 +327,22 @@ def _author_search():
     discard = AUTHOR_DISCARD_XPATHS[0].path.strip().replace(".//*", "ancestor-or-self::*", 1)
     gone = etree.XPath(f"boolean({discard} | ancestor-or-self::time | ancestor-or-self::figure)",
                        namespaces={"re": REGEXP_NS})
-    attributes = etree.XPath("//@class|//@id|//@itemprop|//@rel|//@data-testid|//@data-component",
-                             smart_strings=False)
-    return gone, attributes, tuple(re.compile(g) for g in _AUTHOR_GATES)
+    attributes = etree.XPath("//@class|//@id|//@itemprop|//@rel|//@data-testid|//@data-component")
+    matches = tuple(etree.XPath(x.path.replace("//", "self::"), namespaces={"re": REGEXP_NS}) for x in AUTHOR_XPATHS)
+    return gone, attributes, tuple(re.compile(g) for g in _AUTHOR_GATES), matches
 
 
 def _extract_author(tree, extract_author):
-    """trafilatura's ``extract_author`` (passed in) without its cost where it finds nothing: a tenth of cleaning.
+    """trafilatura's ``extract_author`` (passed in) at a fraction of its cost (it was a tenth of cleaning).
 
-    trafilatura copies the whole page, prunes it and tries three expressions in turn, taking the first
-    candidate with usable text. Here an expression runs only when the page's attributes hold a substring it
-    needs (:data:`_AUTHOR_GATES`); it runs on the page itself, a candidate inside a pruned part is skipped,
-    and only a kept candidate is copied and pruned to read its text, with trafilatura's own functions. The
-    expressions test an element's own name and attributes, so pruning changes what they find only by
-    removing elements, except the first one's child test ``rel='me'``: a page with a ``rel`` element goes to
-    ``extract_author`` itself. A test checks the results against it.
+    trafilatura copies the whole page, prunes it and runs three expressions over every element in turn,
+    taking the first candidate with usable text. Here an expression is asked only of the elements whose
+    tested attributes hold a substring it needs (:data:`_AUTHOR_GATES`), in document order, on the page
+    itself; a candidate inside a pruned part is skipped, and only a kept candidate is copied and pruned to
+    read its text, with trafilatura's own functions. The expressions test an element's own name and
+    attributes, so pruning changes what they find only by removing elements, except the first one's child
+    test ``rel='me'``: a page with a ``rel`` element goes to ``extract_author`` itself, and on a page with
+    ``author`` elements the first expression runs whole. A test checks the results against trafilatura.
     """
     from copy import deepcopy
 
@@ -352,12 +354,14 @@ def _extract_author(tree, extract_author):
     search = _author_search()
     if search is None or tree.find(".//rel") is not None:
         return extract_author(tree)
-    gone, attributes, gates = search
-    values = "\n".join(attributes(tree))
-    for i, (expression, gate) in enumerate(zip(AUTHOR_XPATHS, gates, strict=True)):
-        if not gate.search(values) and not (i == 0 and tree.find(".//author") is not None):
-            continue
-        for elem in expression(tree):
+    gone, attributes, gates, matches = search
+    values = attributes(tree)
+    for i, (gate, match) in enumerate(zip(gates, matches, strict=True)):
+        if i == 0 and tree.find(".//author") is not None:
+            found = AUTHOR_XPATHS[0](tree)
+        else:
+            found = [e for e in dict.fromkeys(v.getparent() for v in values if gate.search(v)) if match(e)]
+        for elem in found:
             if gone(elem):
                 continue
             content = trim(" ".join(prune_unwanted_nodes(deepcopy(elem), AUTHOR_DISCARD_XPATHS).itertext()))
