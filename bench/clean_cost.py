@@ -12,7 +12,7 @@ so no round reuses an earlier one's results. Reported: each round's ratio and th
 Then, unless ``--no-breakdown``, one more pass of cleaning over every page with each component wrapped in a
 CPU-time counter (inclusive times: the metadata line includes its date and author lines).
 
-    .venv/bin/python bench/clean_cost.py [--pages DIR] [--chunk 20] [--rounds 5] [--limit N]
+    .venv/bin/python bench/clean_cost.py [--pages DIR] [--chunk 5] [--rounds 5] [--limit N]
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def main() -> int:
     ap.add_argument("--pages", type=Path, default=DEFAULT_PAGES,
                     help="a folder of .html.gz pages (default: the extraction benchmark's 181; data/bench/corpus-1000 "
                          "is make bench's corpus)")
-    ap.add_argument("--chunk", type=int, default=20, help="pages per chunk, alternating sides (default 20)")
+    ap.add_argument("--chunk", type=int, default=5, help="pages per chunk, alternating sides (default 5)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None, help="the first N pages only")
     ap.add_argument("--no-breakdown", action="store_true")
@@ -155,14 +155,17 @@ def main() -> int:
     clean.warm_up()  # the date parser's tables, as the flow builds them at start-up
     trafilatura_alone(rows[:3])
     cleaning(rows[:3])
-    ratios = []
+    ratios, traf_s, ours_s = [], [], []
     print(f"{len(rows)} pages, chunks of {a.chunk}, {a.rounds} rounds, process CPU time")
     for r in range(a.rounds):
         traf, ours = one_round(rows, a.chunk)
         ratios.append(ours / traf)
+        traf_s.append(traf)
+        ours_s.append(ours)
         print(f"round {r + 1}: trafilatura alone {traf:6.2f} s, cleaning {ours:6.2f} s, ratio {ours / traf:.3f}",
               flush=True)
-    print(f"median ratio {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
+    print(f"median ratio {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}); "
+          f"all rounds together {sum(ours_s) / sum(traf_s):.3f}")
     if not a.no_breakdown:
         total, timers = breakdown(rows)
         print(f"\nbreakdown, one pass of cleaning with timers: {total:.2f} s CPU (inclusive times)")
