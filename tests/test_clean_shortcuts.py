@@ -81,3 +81,40 @@ def test_ftfy_shortcut_is_ftfy(text):
 
     ours, theirs = encoding._fix_and_explain(text), ftfy.fix_and_explain(text, uncurl_quotes=False)
     assert (ours.text, ours.explanation) == (theirs.text, theirs.explanation)
+
+
+def test_the_mojibake_search_is_written_for_this_ftfy():
+    """Another ftfy's mojibake pattern makes the shortcut search the whole text (slower, same result)."""
+    from newsfacts import encoding
+
+    assert encoding._badness_checked()
+
+
+_MOJIBAKE_ALPHABET = "ab Z.,?!\n\tÂÃÎÐØÙàâéèœŒ°×²³√≈‚Äâó€™–—‘’“”«»¡¿¢£¥µ·½¾®©ÀÉÖÜßðþ\xa0\xad\x81\x9dвЂВГРСβΒΓΞΟāγΆ"
+
+
+@pytest.mark.parametrize("text", [
+    "Kremlinâ€™s", "cafÃ©", "sÃ³", "Ã\xa0 la", "voilÃ le", "â€œquotedâ€\x9d", "a Ã  b", "Ã ", "x Â ’",
+    "Ã¯Â¬Â\x81", "вЂ™", "ГўВЂВ™s", "ā€", "β€™", "×²", "œ.", "É°", "Ø¯Ø§", "à²", "√±", "plain text", "naïve café",
+    "résumé — “quoted”", "", "Ã", "ab\x85",
+])
+def test_mojibake_search_is_ftfys(text):
+    from ftfy.badness import is_bad
+    from newsfacts import encoding
+
+    assert encoding._is_bad(text) == is_bad(text)
+    assert encoding._is_bad("Some English prose, " * 20 + text) == is_bad("Some English prose, " * 20 + text)
+
+
+def test_mojibake_search_is_ftfys_on_generated_text():
+    from ftfy.badness import is_bad
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from newsfacts import encoding
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=_MOJIBAKE_ALPHABET, max_size=40))
+    def check(text):
+        assert encoding._is_bad(text) == is_bad(text)
+
+    check()

@@ -10,6 +10,7 @@ import codecs
 import re
 import threading
 import zlib
+from functools import lru_cache
 
 import ftfy
 
@@ -401,17 +402,56 @@ def _table_chars() -> re.Pattern:
 
 _TABLE_CHARS = _table_chars()
 _NO_TABLES = {"fix_latin_ligatures": False, "fix_character_width": False, "remove_control_chars": False}
+# The sha1 of ftfy's BADNESS_RE pattern that :func:`_is_bad` was written for (another one: ftfy's own search).
+_BADNESS_SHA1 = "93be560616a9c09c9112265da96aaf8094b44167"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _is_bad(text: str) -> bool:
+    """ftfy's ``is_bad`` (its mojibake pattern found anywhere in the text), tried only where a match can start.
+
+    Every alternative of ftfy's pattern holds a character of its non-ASCII classes or literals at most two
+    characters after its start, so a match starts at most two characters before a non-ASCII character;
+    ``search`` tries every position of mostly-ASCII prose. Text that is mostly not ASCII is searched whole.
+    """
+    from ftfy.badness import BADNESS_RE
+
+    if _badness_checked() is False or len(text.encode("utf-8")) - len(text) > len(text) // 4:
+        return BADNESS_RE.search(text) is not None
+    match, tried = BADNESS_RE.match, -1
+    for m in _NON_ASCII.finditer(text):
+        i = m.start()
+        for start in range(max(i - 2, tried + 1), i + 1):
+            if match(text, start):
+                return True
+        tried = i
+    return False
+
+
+@lru_cache(maxsize=1)
+def _badness_checked() -> bool:
+    """Whether ftfy's mojibake pattern is the one :func:`_is_bad` was written for."""
+    import hashlib
+
+    from ftfy.badness import BADNESS_RE
+
+    return hashlib.sha1(BADNESS_RE.pattern.encode()).hexdigest() == _BADNESS_SHA1
 
 
 def _fix_and_explain(text: str):
-    """``ftfy.fix_and_explain(text, uncurl_quotes=False)``, without the three character-table passes when the
-    text has none of their characters (they map every character through a dict: half of ftfy's time here).
+    """``ftfy.fix_and_explain(text, uncurl_quotes=False)``, without the steps that cannot change the text:
+    its three character-table passes when the text has none of their characters (they map every
+    character through a dict), and its mojibake search when :func:`_is_bad` finds no mojibake (ftfy
+    repairs encodings only where that search finds some). Those were most of ftfy's time here.
 
     When ftfy changes nothing else either, that is its answer; when it changes something, the new text
-    may hold such characters, so ftfy runs again with every step."""
-    if _TABLE_CHARS.search(text):
+    may hold such characters or sequences, so ftfy runs again with every step."""
+    skip = {} if _TABLE_CHARS.search(text) else dict(_NO_TABLES)
+    if not text.isascii() and not _is_bad(text):
+        skip["fix_encoding"] = False
+    if not skip:
         return ftfy.fix_and_explain(text, uncurl_quotes=False)
-    fixed = ftfy.fix_and_explain(text, uncurl_quotes=False, **_NO_TABLES)
+    fixed = ftfy.fix_and_explain(text, uncurl_quotes=False, **skip)
     if fixed.text == text and not fixed.explanation:
         return fixed
     return ftfy.fix_and_explain(text, uncurl_quotes=False)
