@@ -41,12 +41,14 @@ def load_rows(folder: Path, limit: int | None) -> list[dict]:
 
 
 def clear_caches() -> None:
-    """Empty every functools cache of the modules cleaning and trafilatura use (not the loaded models)."""
+    """Empty the functools result caches of the modules cleaning and trafilatura use. Caches without a size
+    limit or of at most a few entries hold set-ups built once per process (the date parser, compiled
+    rules and expressions), as the models are, and stay."""
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(CACHED_MODULES):
             continue
         for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+            if callable(getattr(value, "cache_info", None)) and (value.cache_info().maxsize or 0) > 4:
                 value.cache_clear()
 
 
