@@ -170,6 +170,34 @@ def test_backfill_by_ingest_date_recleans_exactly_that_range(base):
     assert nothing["recleaned"] == 0 and nothing["reextracted"] == 0
 
 
+def test_publishing_rewrites_the_changed_documents_and_leaves_the_working_files_rows(base, monkeypatch):
+    """After the runs above (whole copies and updates of the standby copy), and after two runs that recompute
+    one document, the published file holds exactly the working file's rows, table by table; the second of
+    those runs rewrote that one document in the standby copy instead of copying the warehouse."""
+    from newsfacts.flow import newsfacts_flow
+
+    monkeypatch.setenv("NEWSFACTS_PUBLISH_MIB_PER_DOCUMENT", "0")  # the seeds' file is small: copied by default
+    for _ in range(2):
+        con = duckdb.connect(str(base["settings"].working_db))
+        con.execute("update documents set ner_model = 'en_core_web_sm==3.7.1' where doc_id = "
+                    "(select min(doc_id) from documents)")
+        con.close()
+        summary = newsfacts_flow(source=str(base["src"]), warehouse_path=str(base["wh"]))
+        assert summary["published"] and summary["reextracted"] == 1
+    assert summary["publish_mode"] == "the standby copy updated, documents rewritten: 1"
+    con = duckdb.connect()
+    con.execute(f"attach '{base['wh']}' as p (read_only)")
+    con.execute(f"attach '{base['settings'].working_db}' as w (read_only)")
+    tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'w' "
+                                        "and schema_name = 'main'").fetchall()]
+    assert "fact_location_mention" in tables and "publish_history" in tables
+    for t in tables:
+        assert con.execute(f'select count(*) from (select * from w.main."{t}" except all select * from p.main."{t}") '
+                           f'union all select count(*) from (select * from p.main."{t}" except all '
+                           f'select * from w.main."{t}")').fetchall() == [(0,), (0,)], t
+    con.close()
+
+
 def test_date_selection_is_inclusive_and_parameterised():
     from newsfacts.runs import Selection
 

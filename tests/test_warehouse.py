@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+
 import duckdb
 import pandas as pd
 import pytest
@@ -320,3 +324,106 @@ def test_every_cooccurrence_sentence_is_the_text_of_its_sentence_span(seeds_ware
         "inner join documents as d on d.doc_id = c.doc_id").fetchone()
     con.close()
     assert total > 0 and with_text == total and same == total
+
+
+def _run(path, run_id: str, docs: dict[str, str], removed: tuple[str, ...] = ()):
+    """One 'run' on a working file: write the documents' bodies (and a whole-rebuilt table), list them as changed,
+    record the publish as the flow does."""
+    con = warehouse.connect(path)
+    keys = list(docs) + list(removed)
+    frame = pd.DataFrame([dict(doc_id=d, content_hash=d, source_uri=f"{d}.txt", body=b, run_id=run_id,
+                               pipeline_version="t", cleaned_at=pd.Timestamp("2026-01-01")) for d, b in docs.items()])
+    warehouse.replace_rows(con, "documents", frame, keys=keys)
+    warehouse.replace_rows(con, "story_signatures", pd.DataFrame(
+        [dict(doc_id=d, band=i, hash=len(b) + i) for d, b in docs.items() for i in range(3)]), keys=keys)
+    con.execute("create or replace table dim_summary as "
+                "select count(*) as documents, max(run_id) as last_run from documents")
+    warehouse.append_rows(con, warehouse.PENDING, pd.DataFrame({"doc_id": keys}))
+    warehouse.record_publish(con, run_id)
+    con.execute(f"delete from {warehouse.PENDING}")
+    con.close()
+
+
+def _same(a, b) -> list[str]:
+    """Tables whose rows differ between two warehouse files (both ways, duplicates counted)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{a}' as a (read_only)")
+    con.execute(f"attach '{b}' as b (read_only)")
+    tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = 'a'").fetchall()]
+    out = [t for t in tables if con.execute(
+        f'select count(*) from (select * from a."{t}" except all select * from b."{t}") union all '
+        f'select count(*) from (select * from b."{t}" except all select * from a."{t}")').fetchall() != [(0,), (0,)]]
+    con.close()
+    return out
+
+
+def test_publishing_rewrites_only_what_changed_in_the_standby_copy(tmp_path):
+    """The published path is a hard link to one of two copies; the other is brought up to date by the documents
+    stamped since its own publish and the whole tables, and ends equal to the working file, table by table."""
+    work, pub = tmp_path / "work" / "working.duckdb", tmp_path / "pub.duckdb"
+    work.parent.mkdir()
+    docs = {f"d{i}": f"body {i}" for i in range(10)}
+    _run(work, "r1", docs)
+    assert warehouse.publish(work, pub)["mode"] == "copy"           # no earlier copy
+    _run(work, "r2", {"d1": "body 1, corrected"})
+    assert warehouse.publish(work, pub)["mode"] == "copy"           # the second copy is new too
+    _run(work, "r3", {"d2": "body 2, corrected", "d10": "body 10"}, removed=("d3",))
+    how = warehouse.publish(work, pub)
+    assert how == {"mode": "documents", "documents": 4}              # d1 (since the standby's run 1), d2, d3, d10
+    assert _same(work, pub) == []
+    copies = {p.stat().st_ino for p in work.parent.glob("published-*.duckdb")}
+    assert len(copies) == 2 and pub.stat().st_ino in copies
+    con = duckdb.connect(str(pub), read_only=True)
+    assert con.execute("select body from documents where doc_id = 'd1'").fetchone() == ("body 1, corrected",)
+    assert con.execute("select count(*) from documents where doc_id = 'd3'").fetchone() == (0,)
+    assert con.execute("select max(publish_seq) from publish_history").fetchone() == (3,)
+    con.close()
+    # A file that holds fewer MiB than the documents to rewrite (times the setting) is copied: cheaper.
+    _run(work, "r3b", {"d2": "body 2, again"})
+    assert warehouse.publish(work, pub, mib_per_document=1000.0) == {
+        "mode": "copy", "reason": "3 documents changed since that copy; the file (3 MiB) copies faster"}
+    assert _same(work, pub) == []
+    # More than half of the documents changed since the standby's run 3: a whole copy is cheaper.
+    _run(work, "r4", {d: b + "!" for d, b in docs.items() if d != "d3"})
+    assert warehouse.publish(work, pub) == {
+        "mode": "copy", "reason": "9 documents changed since that copy, 10 in the warehouse"}
+    assert _same(work, pub) == []
+
+
+def test_publishing_never_writes_a_copy_a_reader_holds_and_copies_whole_when_the_schema_changed(tmp_path):
+    work, pub = tmp_path / "work" / "working.duckdb", tmp_path / "pub.duckdb"
+    work.parent.mkdir()
+    _run(work, "r1", {f"d{i}": f"body {i}" for i in range(10)})
+    warehouse.publish(work, pub)
+    # An analyst's session in another process holds copy 1 open (DuckDB's file lock is per process).
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+         "print(con.execute('select max(publish_seq) from publish_history').fetchone()[0], flush=True); "
+         "sys.stdin.read(); print(con.execute(\"select body from documents where doc_id = 'd1'\").fetchone()[0])",
+         str(pub)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "1"
+    _run(work, "r2", {"d1": "new"})
+    warehouse.publish(work, pub)                                     # copy 2 published; copy 1 is the standby
+    _run(work, "r3", {"d2": "new"})
+    assert warehouse.publish(work, pub) == {"mode": "copy", "reason": "a reader holds the earlier copy"}
+    out, _ = reader.communicate("", timeout=60)
+    assert out.strip() == "body 1"                                   # the reader's snapshot, never written under
+    assert _same(work, pub) == []
+    con = duckdb.connect(str(work))
+    con.execute("alter table documents add column extra varchar")
+    con.close()
+    _run(work, "r4", {"d4": "new"})
+    assert warehouse.publish(work, pub) == {"mode": "copy", "reason": "the schema or the dictionary changed"}
+    assert _same(work, pub) == []
+    # A copy of another warehouse's history (here: the working file restored from an older state) is not updated.
+    _run(work, "r5", {"d5": "new"})
+    other = tmp_path / "other.duckdb"
+    _run(other, "x1", {"d0": "elsewhere"})
+    con = duckdb.connect(str(other))
+    con.execute("alter table documents add column extra varchar")
+    con.close()
+    standby = next(p for p in work.parent.glob("published-*.duckdb") if p.stat().st_ino != pub.stat().st_ino)
+    shutil.copyfile(other, standby)
+    assert warehouse.publish(work, pub) == {
+        "mode": "copy", "reason": "the copy is not an earlier state of this warehouse"}
+    assert _same(work, pub) == []

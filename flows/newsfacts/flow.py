@@ -283,6 +283,9 @@ class _Run:
         con.execute("begin")
         if transform:
             transform_task(con, self.settings, run_id)
+        if publish:
+            warehouse.record_publish(con, run_id)
+        if transform:
             con.execute(f"delete from {warehouse.PENDING}")
             self.summary.timed("transform", t)
         # Accounting gates on what this run wrote; a run that found nothing new wrote only 'unchanged' stamps,
@@ -329,8 +332,12 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
         if publish:
             faults.checkpoint("publish")
             t = time.monotonic()
-            warehouse.publish(settings.working_db, settings.warehouse)
+            how = warehouse.publish(settings.working_db, settings.warehouse,
+                                    warehouse.per_document_tables(settings.sql_dir),
+                                    mib_per_document=settings.publish_mib_per_document)
             summary.timed("publish", t)
+            summary.publish_mode = (f"the standby copy updated, documents rewritten: {how['documents']}"
+                                    if how["mode"] == "documents" else f"whole copy ({how['reason']})")
     summary.data_docs = str(gates.data_docs_index(settings.gx_root))
     if summary.published:
         summary.report = report.write_run_report(settings, summary.run_id, logger)

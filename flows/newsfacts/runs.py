@@ -39,6 +39,7 @@ class RunSummary:
     location_mentions: int = 0
     actor_mentions: int = 0
     published: bool = False
+    publish_mode: str = ""  # how publishing went: the changed documents rewritten, or a whole copy and why
     gates: list[str] = field(default_factory=list)
     warehouse: str = ""
     data_docs: str = ""
@@ -50,7 +51,8 @@ class RunSummary:
         self.stage_seconds[stage] = round(self.stage_seconds.get(stage, 0.0) + time.monotonic() - started, 3)
 
     def lines(self) -> list[str]:
-        state = "published" if self.published else "nothing changed: the published warehouse was left as it is"
+        state = "nothing changed: the published warehouse was left as it is" if not self.published else \
+            f"published: {self.publish_mode}" if self.publish_mode else "published"
         return [
             f"inputs {self.inputs}: loaded {self.loaded}, unchanged {self.unchanged}, "
             f"duplicate {self.duplicate}, quarantined {self.quarantined} ({self.unread} known by stamp, not read)",

@@ -157,3 +157,15 @@ alter table input_files add column if not exists file_stamp varchar;
 -- Raw bytes live in the raw store (newsfacts.rawstore); warehouses that held them in a ``raw`` column are
 -- moved there when the run opens them, and get the stored size here.
 alter table raw_documents add column if not exists stored_bytes bigint;
+
+-- Publishing (warehouse.publish): one row per published run, and the publish in which each document's rows
+-- last changed, so that a published copy a few runs behind is brought up to date by those documents alone.
+create table if not exists publish_history (
+    publish_seq bigint not null,
+    run_id varchar not null,
+    published_at timestamp not null
+);
+create table if not exists published_document_versions (
+    doc_id varchar primary key,
+    publish_seq bigint not null
+);
