@@ -176,7 +176,8 @@ def test_publishing_rewrites_the_changed_documents_and_leaves_the_working_files_
     those runs rewrote that one document in the standby copy instead of copying the warehouse."""
     from newsfacts.flow import newsfacts_flow
 
-    monkeypatch.setenv("NEWSFACTS_PUBLISH_MIB_PER_DOCUMENT", "0")  # the seeds' file is small: copied by default
+    for setting in ("NEWSFACTS_PUBLISH_COPY_MIB", "NEWSFACTS_PUBLISH_MIB_PER_DOCUMENT"):
+        monkeypatch.setenv(setting, "0")  # the seeds' file is small: copied whole by default
     for _ in range(2):
         con = duckdb.connect(str(base["settings"].working_db))
         con.execute("update documents set ner_model = 'en_core_web_sm==3.7.1' where doc_id = "

@@ -378,9 +378,9 @@ def test_publishing_rewrites_only_what_changed_in_the_standby_copy(tmp_path):
     assert con.execute("select count(*) from documents where doc_id = 'd3'").fetchone() == (0,)
     assert con.execute("select max(publish_seq) from publish_history").fetchone() == (3,)
     con.close()
-    # A file that holds fewer MiB than the documents to rewrite (times the setting) is copied: cheaper.
+    # A file that holds fewer MiB than the settings give for the documents to rewrite is copied: cheaper.
     _run(work, "r3b", {"d2": "body 2, again"})
-    assert warehouse.publish(work, pub, mib_per_document=1000.0) == {
+    assert warehouse.publish(work, pub, copy_mib=2.0, mib_per_document=1.0) == {
         "mode": "copy", "reason": "3 documents changed since that copy; the file (3 MiB) copies faster"}
     assert _same(work, pub) == []
     # More than half of the documents changed since the standby's run 3: a whole copy is cheaper.

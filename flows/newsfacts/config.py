@@ -62,9 +62,11 @@ class Settings:
                               ).split(os.pathsep) if p))
     # DuckDB's buffer pool for the run's writer (its default is 80 % of RAM); beyond it DuckDB spills to disk.
     duckdb_memory: str = field(default_factory=lambda: _env("DUCKDB_MEMORY", "512MB"))
-    # Publishing copies the working file whole when it holds fewer MiB than this times the documents to
-    # rewrite, else rewrites those in the standby copy (warehouse.publish; docs/scale.md has both costs).
-    publish_mib_per_document: float = field(default_factory=lambda: float(_env("PUBLISH_MIB_PER_DOCUMENT", "1")))
+    # Publishing copies the working file whole when it holds fewer MiB than the first plus the second times
+    # the documents to rewrite, else rewrites those in the standby copy (warehouse.publish; measured in
+    # docs/scale.md: an update costs about 1.5 s plus 1.3 ms a document, a copy 0.7 ms a MiB).
+    publish_copy_mib: float = field(default_factory=lambda: float(_env("PUBLISH_COPY_MIB", "2048")))
+    publish_mib_per_document: float = field(default_factory=lambda: float(_env("PUBLISH_MIB_PER_DOCUMENT", "2")))
     prefect_host: str = field(default_factory=lambda: _env("PREFECT_HOST", "127.0.0.1"))
     prefect_port: int = field(default_factory=lambda: int(_env("PREFECT_PORT", "4200")))
     # Seconds a command-line run waits for Prefect's temporary server; its first start migrates a database.

@@ -334,6 +334,7 @@ def run_pipeline(settings: Settings, *, run_id: str | None = None, force: bool =
             t = time.monotonic()
             how = warehouse.publish(settings.working_db, settings.warehouse,
                                     warehouse.per_document_tables(settings.sql_dir),
+                                    copy_mib=settings.publish_copy_mib,
                                     mib_per_document=settings.publish_mib_per_document)
             summary.timed("publish", t)
             summary.publish_mode = (f"the standby copy updated, documents rewritten: {how['documents']}"

@@ -431,7 +431,7 @@ class _WholeCopy(Exception):
 
 
 def publish(working: Path, published: Path, per_document: Iterable[str] = DOCUMENT_TABLES,
-            max_share: float = 0.5, mib_per_document: float = 0.0) -> dict:
+            max_share: float = 0.5, copy_mib: float = 0.0, mib_per_document: float = 0.0) -> dict:
     """Atomically make the (closed) working database the published warehouse; returns how.
 
     Two copies live beside the working file; the published path is a hard link to one of them. The other,
@@ -443,9 +443,9 @@ def publish(working: Path, published: Path, per_document: Iterable[str] = DOCUME
     readers are never written under), when the schema or the data dictionary changed, when it is not an
     earlier state of this working file, or when more than ``max_share`` of the documents changed; and when
     its row counts differ from the working file's after the update (a safety net: that update is rolled back);
-    and when the working file holds fewer MiB than ``mib_per_document`` times the documents to rewrite, where
-    a whole copy costs less (measured: copying and fsyncing a MiB and rewriting one document's rows, scattered
-    over the tables, take about the same time, docs/scale.md).
+    and when the working file holds fewer MiB than ``copy_mib`` plus ``mib_per_document`` times the documents
+    to rewrite, where a whole copy costs less (an update has a fixed cost, the whole tables and DuckDB's
+    checkpoint, and a cost per document; a copy one per MiB: docs/scale.md has the measurements).
 
     Readers that have the old file open keep reading the old snapshot (its own inode); new connections see
     the new one. Files are fsynced before the rename, so a crash leaves the old or the new warehouse. A
@@ -458,7 +458,7 @@ def publish(working: Path, published: Path, per_document: Iterable[str] = DOCUME
     standby = next((c for c in copies if c.exists() and _inode(c) != active), None) \
         or next(c for c in copies if _inode(c) != active or active is None)
     try:
-        documents = _bring_up_to_date(standby, working, set(per_document), max_share, mib_per_document)
+        documents = _bring_up_to_date(standby, working, set(per_document), max_share, copy_mib, mib_per_document)
         how = {"mode": "documents", "documents": documents}
     except _WholeCopy as why:
         _copy_whole(working, standby)
@@ -488,7 +488,7 @@ def _layout(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple]:
 
 
 def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_share: float,
-                      mib_per_document: float) -> int:
+                      copy_mib: float, mib_per_document: float) -> int:
     """Rewrite in ``standby`` what changed since its publish; the number of documents rewritten."""
     if not standby.exists():
         raise _WholeCopy("no earlier copy")
@@ -512,7 +512,7 @@ def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_
         if changed > max_share * max(total, 1):
             raise _WholeCopy(f"{changed} documents changed since that copy, {total} in the warehouse")
         mib = working.stat().st_size / 2**20
-        if mib < mib_per_document * changed:
+        if mib < copy_mib + mib_per_document * changed:
             raise _WholeCopy(f"{changed} documents changed since that copy; the file ({mib:.0f} MiB) copies faster")
         tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = ? "
                                            "and schema_name = 'main' order by 1", [own]).fetchall()]
