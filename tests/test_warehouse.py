@@ -427,3 +427,10 @@ def test_publishing_never_writes_a_copy_a_reader_holds_and_copies_whole_when_the
     assert warehouse.publish(work, pub) == {
         "mode": "copy", "reason": "the copy is not an earlier state of this warehouse"}
     assert _same(work, pub) == []
+    # A standby that cannot be updated at all (here: not a database) is replaced by a whole copy.
+    _run(work, "r6", {"d6": "new"})
+    standby = next(p for p in work.parent.glob("published-*.duckdb") if p.stat().st_ino != pub.stat().st_ino)
+    standby.write_bytes(b"not a database" * 1000)
+    how = warehouse.publish(work, pub)
+    assert how["mode"] == "copy" and how["reason"].startswith("the update failed: "), how
+    assert _same(work, pub) == []

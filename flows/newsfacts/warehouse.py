@@ -445,7 +445,8 @@ def publish(working: Path, published: Path, per_document: Iterable[str] = DOCUME
     its row counts differ from the working file's after the update (a safety net: that update is rolled back);
     and when the working file holds fewer MiB than ``copy_mib`` plus ``mib_per_document`` times the documents
     to rewrite, where a whole copy costs less (an update has a fixed cost, the whole tables and DuckDB's
-    checkpoint, and a cost per document; a copy one per MiB: docs/scale.md has the measurements).
+    checkpoint, and a cost per document; a copy one per MiB: docs/scale.md has the measurements); and when
+    the update fails for any other reason (a damaged copy): it is rolled back and the run still publishes.
 
     Readers that have the old file open keep reading the old snapshot (its own inode); new connections see
     the new one. Files are fsynced before the rename, so a crash leaves the old or the new warehouse. A
@@ -463,6 +464,9 @@ def publish(working: Path, published: Path, per_document: Iterable[str] = DOCUME
     except _WholeCopy as why:
         _copy_whole(working, standby)
         how = {"mode": "copy", "reason": str(why)}
+    except duckdb.Error as e:  # the update failed (rolled back): a whole copy still publishes the run
+        _copy_whole(working, standby)
+        how = {"mode": "copy", "reason": f"the update failed: {str(e).splitlines()[0][:200]}"}
     _swap_in(standby, published)
     return how
 
@@ -495,12 +499,15 @@ def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_
     try:
         con = duckdb.connect(str(standby))
     except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
         raise _WholeCopy("a reader holds the earlier copy") from e
     try:
         own = con.execute("select current_database()").fetchone()[0]
         con.execute(f"attach '{_quote(working)}' as w (read_only)")
-        if _layout(con, own) != _layout(con, "w"):
-            raise _WholeCopy("the schema or the dictionary changed")
+        if con.execute("select count(*) from duckdb_tables() where database_name = ? and schema_name = 'main' "
+                       "and table_name = 'publish_history'", [own]).fetchone()[0] == 0:
+            raise _WholeCopy("the copy has no publish history (published by an older newsfacts)")
         last = con.execute("select publish_seq, run_id from main.publish_history "
                            "order by publish_seq desc limit 1").fetchone()
         if last is None or con.execute("select count(*) from w.publish_history where publish_seq = ? "
@@ -514,6 +521,8 @@ def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_
         mib = working.stat().st_size / 2**20
         if mib < copy_mib + mib_per_document * changed:
             raise _WholeCopy(f"{changed} documents changed since that copy; the file ({mib:.0f} MiB) copies faster")
+        if _layout(con, own) != _layout(con, "w"):
+            raise _WholeCopy("the schema or the dictionary changed")
         tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where database_name = ? "
                                            "and schema_name = 'main' order by 1", [own]).fetchall()]
         keyed = {t for (t,) in con.execute("select table_name from duckdb_columns() where database_name = ? "
