@@ -416,14 +416,8 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     seq = con.execute("select coalesce(max(publish_seq), 0) + 1 from publish_history").fetchone()[0]
     con.execute(f"insert or replace into published_document_versions select distinct doc_id, ? from {PENDING}",
                 [seq])
-    con.execute("insert into publish_history values (?, ?, ?)", [seq, run_id, _utcnow()])
+    con.execute("insert into publish_history values (?, ?, timezone('UTC', current_timestamp))", [seq, run_id])
     return seq
-
-
-def _utcnow():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class _WholeCopy(Exception):
