@@ -283,7 +283,7 @@ class _Run:
         con.execute("begin")
         if transform:
             transform_task(con, self.settings, run_id)
-        if publish:
+        if publish:  # while pending_transform still lists every document this run changed
             warehouse.record_publish(con, run_id)
         if transform:
             con.execute(f"delete from {warehouse.PENDING}")
