@@ -382,6 +382,8 @@ def test_publishing_rewrites_only_what_changed_in_the_standby_copy(tmp_path):
     _run(work, "r3b", {"d2": "body 2, again"})
     assert warehouse.publish(work, pub, copy_mib=2.0, mib_per_document=1.0) == {
         "mode": "copy", "reason": "3 documents changed since that copy; the file (3 MiB) copies faster"}
+    assert warehouse.publish(work, pub, copy_mib=2048.0) == {   # smaller than any update: the standby unopened
+        "mode": "copy", "reason": "the file (3 MiB) copies faster than any update"}
     assert _same(work, pub) == []
     # More than half of the documents changed since the standby's run 3: a whole copy is cheaper.
     _run(work, "r4", {d: b + "!" for d, b in docs.items() if d != "d3"})

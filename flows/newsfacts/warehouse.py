@@ -490,6 +490,9 @@ def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_
     """Rewrite in ``standby`` what changed since its publish; the number of documents rewritten."""
     if not standby.exists():
         raise _WholeCopy("no earlier copy")
+    mib = working.stat().st_size / 2**20
+    if mib < copy_mib:  # whatever changed: decided without opening the standby
+        raise _WholeCopy(f"the file ({mib:.0f} MiB) copies faster than any update")
     try:
         con = duckdb.connect(str(standby))
     except duckdb.IOException as e:
@@ -512,7 +515,6 @@ def _bring_up_to_date(standby: Path, working: Path, per_document: set[str], max_
             "(select count(*) from w.documents)", [last[0]]).fetchone()
         if changed > max_share * max(total, 1):
             raise _WholeCopy(f"{changed} documents changed since that copy, {total} in the warehouse")
-        mib = working.stat().st_size / 2**20
         if mib < copy_mib + mib_per_document * changed:
             raise _WholeCopy(f"{changed} documents changed since that copy; the file ({mib:.0f} MiB) copies faster")
         if _layout(con, own) != _layout(con, "w"):
