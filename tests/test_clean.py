@@ -274,3 +274,18 @@ def test_clean_text_never_raises_and_is_idempotent(text):
 @given(st.text(max_size=300))
 def test_clean_html_never_raises(text):
     clean_text(f"<html><body><p>{text}</p></body></html>", "html")
+
+
+@pytest.mark.parametrize("text, language", [
+    # name-heavy English sentences: the classifier alone calls them Nigerian Pidgin
+    ("Ivorian coach Sabri Lamouchi picked Kolo and Yaya Toure of Manchester City, plus veterans Didier Drogba "
+     "and Gervinho of Arsenal.", "en"),
+    # other languages keep theirs without their names (German capitalises every noun)
+    ("Die ganze Stadt ist ein Startup: Shenzhen ist das Silicon Valley für Hardware-Firmen", "de"),
+    ("London er en storby i Storbritannien.", "da"),
+    ("Apple considera comprar una startup del Reino Unido por mil millones de dólares.", "es"),
+])
+def test_language_is_read_without_names(text, language):
+    from newsfacts.clean import _language
+
+    assert _language(text) == language

@@ -34,6 +34,10 @@ _REPEAT_MAX_GAP = 3
 _BLOCK_MAX_HEADLINES = 6
 _PRECISION_MIN_SHARE = 1 / 3
 _LANGUAGE_SAMPLE_CHARS = 3000
+# Capitalised words (names), numbers and PTB bracket tokens: shared across languages, they only mislead the
+# language classifier, which calls a name-heavy English sentence Nigerian Pidgin or Bikol.
+_NAME_LIKE = re.compile(r"\b[A-Z][\w'’.-]*|\d[\d,.:/-]*|-[LR]RB-|``|''")
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
 _BULLET = re.compile(r"^[-–—•*·▪►]\s")
 _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
            r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
@@ -202,10 +206,13 @@ def _header_meta(header: list[str]) -> tuple[str | None, str | None]:
 
 def _language(body: str) -> str | None:
     """The body's language from its opening (the classifier's cost grows with the text; a few
-    thousand characters decide as well as the whole article)."""
+    thousand characters decide as well as the whole article), read without its names and numbers
+    unless too few words are left."""
     if not _WORD.search(body):
         return None
-    return _classify(body[:_LANGUAGE_SAMPLE_CHARS])
+    sample = body[:_LANGUAGE_SAMPLE_CHARS]
+    common = _NAME_LIKE.sub(" ", sample)
+    return _classify(common if len(_LETTER_WORD.findall(common)) >= 3 else sample)
 
 
 @lru_cache(maxsize=1024)
