@@ -60,6 +60,8 @@ def test_good_batches_pass(con, tmp_path):
     ("entity_mentions", ["a" * 16], "update entity_mentions set start_char = 1",
      "expect_column_pair_values_to_be_equal"),
     ("entity_mentions", ["a" * 16], "update entity_mentions set doc_id = 'missing'", None),
+    ("entity_mentions", ["a" * 16], "update entity_mentions set sentence_idx = 1",  # Putin is in sentence 0
+     "expect_column_values_to_be_in_set(in_sentence)"),
     ("dim_location", None, "update dim_location set latitude = 123", "expect_column_values_to_be_between"),
     ("fact_location_mention", ["a" * 16], "update fact_location_mention set location_id = 'L2'",
      "expect_column_values_to_be_in_set"),
@@ -76,3 +78,4 @@ def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expe
     assert f"table '{table}'" in str(err.value)
     if expectation:
         assert expectation in str(err.value)
+
