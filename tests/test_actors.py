@@ -329,3 +329,12 @@ def test_org_pairs_skipped_without_a_shared_word_never_abbreviate():
                 skipped += 1
                 assert tier == 0, (a.raw, b.raw)
     assert linked >= 8 and skipped >= 150
+
+
+def test_a_plural_inside_a_name_is_no_unmarked_possessive():
+    body = ("Two statisticians of the National Center for Health Statistics, part of the Centers for Disease "
+            "Control and Prevention, wrote the report. The Center said so.")
+    rows = _mentions(body, [("ORG", "the National Center for Health Statistics"),
+                            ("ORG", "the Centers for Disease Control and Prevention")])
+    surfaces = [r["surface"] for r in rows]
+    assert "Centers for Disease Control and Prevention" in surfaces
