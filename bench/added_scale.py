@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "flows"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_pipeline import load_for_run, new_documents  # noqa: E402
+from bench_pipeline import bound_seconds, load_for_run, new_documents  # noqa: E402
 
 FIRST_ADDED = 1_000_000  # document numbers no bench corpus reaches: new text, new content hashes
 
@@ -67,34 +67,6 @@ def prepare(working: Path, out: Path, copies: int) -> int:
     for name in warehouse.COPIES:
         shutil.copyfile(out / "working.duckdb", out / name)
     return documents
-
-
-def added_bound(source: Path, warehouse: Path, model: str) -> dict:
-    """The bound of the added pages alone, as ``make bench`` measures it for a corpus: trafilatura alone on
-    the pages, spaCy NER alone on their English bodies (read from a round's warehouse)."""
-    import gzip
-
-    import duckdb
-    import spacy
-    import trafilatura
-
-    pages = sorted(p for p in source.iterdir() if not p.name.startswith("."))
-    t = time.monotonic()
-    for p in pages:
-        trafilatura.extract(gzip.decompress(p.read_bytes()).decode("utf-8", "replace"))
-    extract_s = time.monotonic() - t
-    con = duckdb.connect(str(warehouse), read_only=True)
-    bodies = [b for (b,) in con.execute("select body from documents where language = 'en' and starts_with("
-                                        "source_uri, ?) order by doc_id", [str(source)]).fetchall()]
-    con.close()
-    nlp = spacy.load(model)
-    nlp.select_pipes(enable=["ner"])
-    t = time.monotonic()
-    for _ in nlp.pipe(bodies, batch_size=64):
-        pass
-    ner_s = time.monotonic() - t
-    return {"trafilatura_s": round(extract_s, 2), "spacy_ner_s": round(ner_s, 2),
-            "bound_s": round(extract_s + ner_s, 2), "english_bodies": len(bodies)}
 
 
 def main() -> int:
@@ -139,9 +111,10 @@ def main() -> int:
                 walls.append(wall)
             # the same pages' bound right after the rounds, in this process: the 30 s target is absolute,
             # this says how much of it the machine's own extraction and NER of those pages take
-            bound = added_bound(source, settings.work_dir / "working.duckdb", settings.spacy_model)
-            print(json.dumps({"added_bound": bound, "best_round_over_bound": round(min(walls) / bound["bound_s"], 2)}),
-                  flush=True)
+            bound = bound_seconds(source, settings.work_dir / "working.duckdb", settings.spacy_model,
+                                  only_source=True)
+            print(json.dumps({"added_bound": {k: round(v, 2) if isinstance(v, float) else v for k, v in bound.items()},
+                              "best_round_over_bound": round(min(walls) / bound["bound"], 2)}), flush=True)
         finally:
             api.__exit__(None, None, None)
     return 0

@@ -54,8 +54,10 @@ def _phase(name: str) -> None:
     print(f"@@phase {name}", flush=True)
 
 
-def bound_seconds(source: Path, warehouse: Path, model: str, every: int = 1) -> dict:
-    """trafilatura alone on the pages, spaCy NER alone on the English bodies (every ``every``-th of each)."""
+def bound_seconds(source: Path, warehouse: Path, model: str, every: int = 1, only_source: bool = False) -> dict:
+    """trafilatura alone on the pages, spaCy NER alone on the English bodies (every ``every``-th of each);
+    with ``only_source``, the bodies of the documents read from ``source`` only (pages added to a larger
+    warehouse)."""
     import duckdb
     import spacy
     import trafilatura
@@ -69,7 +71,8 @@ def bound_seconds(source: Path, warehouse: Path, model: str, every: int = 1) -> 
     nlp.select_pipes(enable=["ner"])
     con = duckdb.connect(str(warehouse), read_only=True)
     cur = con.execute("select body from (select body, row_number() over (order by doc_id) - 1 as i from documents "
-                      f"where language = 'en') where i % {int(every)} = 0")
+                      "where language = 'en' and (not ? or starts_with(source_uri, ?))) "
+                      f"where i % {int(every)} = 0", [only_source, str(source)])
     words = docs = 0
     ner_s = 0.0
     while chunk := [b for (b,) in cur.fetchmany(500)]:

@@ -78,4 +78,3 @@ def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expe
     assert f"table '{table}'" in str(err.value)
     if expectation:
         assert expectation in str(err.value)
-

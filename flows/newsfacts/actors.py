@@ -608,9 +608,6 @@ def _word_counts(body: str) -> Counter:
     return Counter(m.group() for m in WORD.finditer(body))
 
 
-_NAME_LINKS = frozenset({"for", "of", "and", "&", "on", "in", "at", "de", "du", "des"})
-
-
 def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
     """Wire copy drops apostrophes ("Pennzoils position", "Eastman Kodaks outstanding issues"): a word
     ending in s whose stem the document writes more often on its own is that stem's possessive; the
@@ -626,7 +623,7 @@ def _unmarked_possessive(body: str, s: int, e: int) -> tuple[int, int]:
             return toks[1].start, e
         if any(r.low in rules.legal_suffixes or r.low in rules.org_heads for r in toks[k + 1:]):
             continue  # "Reuters Holdings Plc": the s belongs to a company name
-        if k + 1 < len(toks) and toks[k + 1].low in _NAME_LINKS:
+        if k + 1 < len(toks) and toks[k + 1].low in rules.function_words:
             continue  # "Centers for Disease Control": the name goes on, a possessive would end it
         counts = _word_counts(body)
         if counts[stem] >= counts[word] or (stem.lower(),) in rules.countries:
