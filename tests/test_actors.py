@@ -338,3 +338,12 @@ def test_a_plural_inside_a_name_is_no_unmarked_possessive():
                             ("ORG", "the Centers for Disease Control and Prevention")])
     surfaces = [r["surface"] for r in rows]
     assert "Centers for Disease Control and Prevention" in surfaces
+
+
+def test_party_context_word_at_the_end_of_its_sentence():
+    body = "The Liberal Democrats backed the government. The Liberal Democrats dance troupe sold tickets."
+    rows = _mentions(body, [("NORP", "Liberal Democrats")])
+    assert [(r["start_char"], r["label"]) for r in rows if r["surface"] == "Liberal Democrats"][:1] == \
+        [(body.index("Liberal"), "ORG")]  # "government." ends the sentence: still a word about politics
+    other = _mentions("The Liberal Democrats dance troupe sold tickets.", [("NORP", "Liberal Democrats")])
+    assert not other  # no politics in the sentence: a group, no actor

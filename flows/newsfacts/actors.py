@@ -373,7 +373,7 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
             continue
         sent = next(((a, b) for a, b in sents if a <= s0 < b), (0, len(body)))
         sent_text = body[sent[0]:sent[1]]
-        sent_words = set(_phrase(sent_text))
+        sent_words = {w.rstrip(".") for w in _phrase(sent_text)}  # "... backed the government."
         party = label == "NORP" and _phrase(body[s0:e0]) in rules.party_names and bool(sent_words & rules.party_context)
         if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
             out.append((s0, e0, "ORG"))
@@ -400,7 +400,8 @@ def _starts_an_org(surface: str, org_names: set[str]) -> bool:
 def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
     """A place in a match sentence (a score, "2-1") or with a match word right before or after it,
     not after a locative preposition."""
-    after, before = _phrase(body[e:e + 12])[:1], _phrase(body[max(0, s - 10):s])[-1:]
+    after, before = ([w.rstrip(".") for w in ws] for ws in (_phrase(body[e:e + 12])[:1],
+                                                             _phrase(body[max(0, s - 10):s])[-1:]))
     if before and before[0] in ("in", "at", "from", "near", "to", "of"):
         return False  # "in London": a place
     return bool(re.search(r"\b\d{1,2}-\d{1,2}\b", sentence)) or any(
