@@ -289,3 +289,22 @@ def test_language_is_read_without_names(text, language):
     from newsfacts.clean import _language
 
     assert _language(text) == language
+
+
+@pytest.mark.parametrize("text, is_article", [
+    # one sentence that asks or exclaims is an article
+    ("While we're at it, can we wait a little longer before we canonize Cowboys quarterback Tony Romo?", True),
+    ("The minister said the vote would go ahead whatever the court decides on Monday!", True),
+    # title-case headlines, labels and navigation alone are not
+    ("Is This The End Of The Euro As We Know It?", False),
+    ("Subscribe now!", False),
+    ("Previous article Cardinals receiver scores award Next article Blood type might be a clue", False),
+])
+def test_a_one_line_text_is_an_article_when_it_is_a_sentence(text, is_article):
+    from newsfacts.clean import clean_bytes
+
+    if is_article:
+        assert clean_bytes(text.encode(), "one.txt")["body"] == text
+    else:
+        with pytest.raises(BadInput, match="only short lines without a sentence"):
+            clean_bytes(text.encode(), "one.txt")

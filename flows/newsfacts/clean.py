@@ -97,6 +97,17 @@ def _is_headline_like(p: str) -> bool:
     return bool(core) and core[-1] not in _SENTENCE_END
 
 
+def _is_question_or_exclamation(p: str) -> bool:
+    """A line ending in "?" or "!" written in sentence case: prose, though a headline may end so too.
+
+    Only the refusal of a text as "no article" asks this: a one-sentence text file that asks a question is
+    an article, a title-case "Is This The End?" alone is not."""
+    core = p.rstrip(_CLOSERS + " ")
+    words = [w for w in p.split() if w[:1].isalpha()]
+    lower = sum(w[0].islower() for w in words)
+    return bool(core) and core[-1] in "?!" and len(words) >= 6 and lower > len(words) - lower
+
+
 def _rule_hit(rule: Rule, p: str, words: int) -> bool:
     """A rule fires on short enough paragraphs only (max_words 0: any length); ``words`` is p's count."""
     return (rule.max_words == 0 or words <= rule.max_words) and rule.pattern.search(p) is not None
@@ -528,7 +539,8 @@ def _article(raw: bytes, name: str, source_uri: str) -> dict:
     html_repaired = html_repaired or rejudged
     if not any(ch.isalnum() for ch in result["body"]):  # empty, or punctuation only
         raise BadInput("no article text found")
-    if len(result["body"]) < 200 and all(_is_headline_like(p) for p in result["body"].split("\n")):
+    if len(result["body"]) < 200 and all(_is_headline_like(p) and not _is_question_or_exclamation(p)
+                                         for p in result["body"].split("\n")):
         raise BadInput("no article text found (only short lines without a sentence: navigation, labels, captions)")
     longest = max(map(len, result["body"].split("\n")))
     if longest > 100_000:  # prose paragraphs are a few thousand characters; spaCy refuses texts over 1M
