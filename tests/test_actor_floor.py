@@ -2,7 +2,7 @@
 articles, entity-linked gold), scored by the shared scorer ../shared/tools/score_actors.py.
 
 The texts go through the real flow (Prefect harness, real DuckDB, real GX) into a scratch warehouse;
-the scorer then reads it (--no-run). Measured 2026-12-02 (docs/actors.md): recall 0.964, precision
+the scorer then reads it (--no-run). Measured 2026-12-03 (docs/actors.md): recall 0.969, precision
 0.910, type accuracy 0.972, within-document splits 0.051. These are development-set figures (the actor
 rules were written while looking at this corpus), so the floors only guard against regressions; they
 sit a little below the measured values.

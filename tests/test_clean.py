@@ -295,12 +295,15 @@ def test_language_is_read_without_names(text, language):
     # one sentence that asks or exclaims is an article
     ("While we're at it, can we wait a little longer before we canonize Cowboys quarterback Tony Romo?", True),
     ("The minister said the vote would go ahead whatever the court decides on Monday!", True),
+    # one sentence and a wire sign-off
+    ("Western Digital Corp said its convertible debentures were converted into common shares. Reuter", True),
     # title-case headlines, labels and navigation alone are not
     ("Is This The End Of The Euro As We Know It?", False),
     ("Subscribe now!", False),
     ("Previous article Cardinals receiver scores award Next article Blood type might be a clue", False),
+    ("Apple Inc. Reports Record Quarter As iPhone Sales Climb", False),
 ])
-def test_a_one_line_text_is_an_article_when_it_is_a_sentence(text, is_article):
+def test_a_short_text_is_an_article_when_it_reads_as_a_sentence(text, is_article):
     from newsfacts.clean import clean_bytes
 
     if is_article:

@@ -97,15 +97,21 @@ def _is_headline_like(p: str) -> bool:
     return bool(core) and core[-1] not in _SENTENCE_END
 
 
-def _is_question_or_exclamation(p: str) -> bool:
-    """A line ending in "?" or "!" written in sentence case: prose, though a headline may end so too.
+_INNER_SENTENCE_END = re.compile(r"[a-z]{2}[.?!][\"'”’)]*\s+\S")
 
-    Only the refusal of a text as "no article" asks this: a one-sentence text file that asks a question is
-    an article, a title-case "Is This The End?" alone is not."""
+
+def _reads_as_sentence(p: str) -> bool:
+    """A headline-like line that is prose all the same: written in sentence case, and ending in "?" or "!"
+    or holding a sentence end inside it ("... into common shares. Reuter").
+
+    Only the refusal of a text as "no article" asks this: a one-sentence text file that asks a question or
+    ends in a wire sign-off is an article; a title-case "Is This The End?", labels and navigation alone
+    are not."""
     core = p.rstrip(_CLOSERS + " ")
     words = [w for w in p.split() if w[:1].isalpha()]
     lower = sum(w[0].islower() for w in words)
-    return bool(core) and core[-1] in "?!" and len(words) >= 6 and lower > len(words) - lower
+    return (bool(core) and len(words) >= 6 and lower > len(words) - lower
+            and (core[-1] in "?!" or _INNER_SENTENCE_END.search(core) is not None))
 
 
 def _rule_hit(rule: Rule, p: str, words: int) -> bool:
@@ -539,7 +545,7 @@ def _article(raw: bytes, name: str, source_uri: str) -> dict:
     html_repaired = html_repaired or rejudged
     if not any(ch.isalnum() for ch in result["body"]):  # empty, or punctuation only
         raise BadInput("no article text found")
-    if len(result["body"]) < 200 and all(_is_headline_like(p) and not _is_question_or_exclamation(p)
+    if len(result["body"]) < 200 and all(_is_headline_like(p) and not _reads_as_sentence(p)
                                          for p in result["body"].split("\n")):
         raise BadInput("no article text found (only short lines without a sentence: navigation, labels, captions)")
     longest = max(map(len, result["body"].split("\n")))
