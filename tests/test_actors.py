@@ -347,3 +347,13 @@ def test_party_context_word_at_the_end_of_its_sentence():
         [(body.index("Liberal"), "ORG")]  # "government." ends the sentence: still a word about politics
     other = _mentions("The Liberal Democrats dance troupe sold tickets.", [("NORP", "Liberal Democrats")])
     assert not other  # no politics in the sentence: a group, no actor
+
+
+def test_a_place_before_a_team_position_and_a_name_is_the_team():
+    """One sentence, no other sport words: the position between place and name says it is a team."""
+    body = "Italy coach Cesare Prandelli said the defeat was unfair, and Texas governor Rick Perry agreed."
+    rows = _mentions(body, [("GPE", "Italy"), ("PERSON", "Cesare Prandelli"), ("GPE", "Texas"),
+                            ("PERSON", "Rick Perry")])
+    labels = {r["surface"]: r["label"] for r in rows}
+    assert labels.get("Italy") == "ORG" and labels.get("Cesare Prandelli") == "PERSON"
+    assert "Texas" not in labels  # a governor is no team position: the state stays a place

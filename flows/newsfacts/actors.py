@@ -64,6 +64,7 @@ class Rules:
     party_context: frozenset[str]
     sport_words: frozenset[str]
     match_words: frozenset[str]
+    team_roles: frozenset[str]
     facility_heads: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
@@ -375,7 +376,8 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
         sent_text = body[sent[0]:sent[1]]
         sent_words = {w.rstrip(".") for w in _phrase(sent_text)}  # "... backed the government."
         party = label == "NORP" and _phrase(body[s0:e0]) in rules.party_names and bool(sent_words & rules.party_context)
-        if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
+        if party or (label == "GPE" and (sporty and _club(body, s0, e0, sent_text, rules)
+                                         or _team_role_after(body, e0, rules))):
             out.append((s0, e0, "ORG"))
     return out
 
@@ -406,6 +408,16 @@ def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
         return False  # "in London": a place
     return bool(re.search(r"\b\d{1,2}-\d{1,2}\b", sentence)) or any(
         w[0] in rules.match_words for w in (after, before) if w)
+
+
+_ROLE_THEN_NAME = re.compile(r"\s+([a-z]+(?:[ -][a-z]+)?)\s+(?:-LRB-\s+|\()?[A-Z]")
+
+
+def _team_role_after(body: str, end: int, rules: Rules) -> bool:
+    """"Cleveland coach Romeo Crennel", "England captain Andrew Strauss": a place followed by a position
+    in a team and then a name is the team, in any document (a one-sentence item has no other sport words)."""
+    m = _ROLE_THEN_NAME.match(body, end)
+    return bool(m) and m.group(1) in rules.team_roles
 
 
 def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
@@ -774,7 +786,7 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
         if reason:
             drop(s, e, label, reason)
             continue
-        if _phrase(surface) in rules.countries:
+        if _phrase(surface) in rules.countries and (s0, e0, label) not in metonyms:  # a national team stays
             drop(s, e, label, "place: a country or demonym")
             continue
         words = _phrase(surface)

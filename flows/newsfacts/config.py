@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The version stamped on every row the stages write (pyproject's version; a test keeps them equal). Raise it
 # whenever cleaning, story or entity output changes: the next run recomputes every document another version
 # made, so a warehouse never mixes two versions' rows.
-PIPELINE_VERSION = "0.2.0"
+PIPELINE_VERSION = "0.3.0"
 
 
 def _env(name: str, default: str) -> str:
