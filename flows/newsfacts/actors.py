@@ -410,7 +410,7 @@ def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
         w[0] in rules.match_words for w in (after, before) if w)
 
 
-_ROLE_THEN_NAME = re.compile(r"\s+([a-z]+(?:[ -][a-z]+)?)\s+(?:-LRB-\s+|\()?[A-Z]")
+_ROLE_THEN_NAME = re.compile(r"\s+([a-z]+(?:[ -][a-z]+)?)\s+[A-Z]")
 
 
 def _team_role_after(body: str, end: int, rules: Rules) -> bool:
