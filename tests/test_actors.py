@@ -357,3 +357,13 @@ def test_a_place_before_a_team_position_and_a_name_is_the_team():
     labels = {r["surface"]: r["label"] for r in rows}
     assert labels.get("Italy") == "ORG" and labels.get("Cesare Prandelli") == "PERSON"
     assert "Texas" not in labels  # a governor is no team position: the state stays a place
+
+
+def test_an_organisation_ner_missed_is_named_before_a_post_and_a_person():
+    body = ("It is different, Dodgers manager Don Mattingly said. Then Harmonix co-founder Alex Rigopulos spoke. "
+            "Assistant coach Bob Jones left. Hall of Fame receiver Jerry Rice and Obama adviser David Axelrod came.")
+    spans = [("PERSON", "Don Mattingly"), ("PERSON", "Alex Rigopulos"), ("PERSON", "Bob Jones"),
+             ("PERSON", "Jerry Rice"), ("PERSON", "Obama"), ("PERSON", "David Axelrod")]
+    orgs = {r["surface"] for r in _mentions(body, spans) if r["label"] == "ORG"}
+    # not a lone sentence opener ("Assistant"), not the end of a longer name ("Fame"), not a person NER found
+    assert orgs == {"Dodgers", "Harmonix"}

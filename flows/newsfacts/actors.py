@@ -65,6 +65,7 @@ class Rules:
     sport_words: frozenset[str]
     match_words: frozenset[str]
     team_roles: frozenset[str]
+    org_roles: frozenset[str]
     facility_heads: frozenset[str]
     first_name: dict[str, str]
     countries: dict[tuple[str, ...], str]
@@ -420,6 +421,44 @@ def _team_role_after(body: str, end: int, rules: Rules) -> bool:
     return bool(m) and m.group(1) in rules.team_roles
 
 
+def _named_before_role(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
+                       rules: Rules) -> list[tuple[int, int, str]]:
+    """Organisations NER missed, named right before a post in them and a person NER found ("Dodgers manager
+    Don Mattingly", "Harmonix co-founder Alex Rigopulos"): the capitalised words before the post, without
+    leading generic or function words ("Former coach ...", "When ..."), when NER gave them no label and
+    they are not a lone sentence opener ("Assistant coach ...")."""
+    roles = rules.team_roles | rules.org_roles
+    longest = max((len(r.split()) for r in roles), default=1)
+    starts = {a + len(body[a:b]) - len(body[a:b].lstrip()) for a, b in sents}  # each sentence's first word
+    out = []
+    for ps, _, label in ents:
+        if label != "PERSON":
+            continue
+        left = tokens(body[max(0, ps - 80):ps], max(0, ps - 80))
+        if not left or not _adjacent(body, left[-1], ps):
+            continue
+        k = next((k for k in range(min(longest, len(left)), 0, -1)
+                  if " ".join(t.low for t in left[-k:]) in roles and not left[-k].capitalised), 0)
+        before, name = left[:len(left) - k] if k else [], []
+        while before and before[-1].capitalised and not before[-1].text.endswith("-") and _adjacent(
+                body, before[-1], (name[0] if name else left[len(left) - k]).start):
+            name.insert(0, before.pop())
+            if len(name) == 5 or name[0].start in starts:
+                break
+        if before and name and before[-1].low in ("of", "and", "&", "for") \
+                and _adjacent(body, before[-1], name[0].start):
+            continue  # the end of a longer name ("Hall of Fame receiver Jerry Rice")
+        while name and (name[0].low in rules.generic_words or name[0].low in rules.function_words):
+            name.pop(0)  # "Then Harmonix co-founder", "Former coach"
+        if not name or len(name) > 4:
+            continue
+        s, e = name[0].start, name[-1].end
+        if (len(name) == 1 and s in starts) or any(a < e and b > s for a, b, _ in ents):
+            continue
+        out.append((s, e, "ORG"))
+    return out
+
+
 def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
     """End of "Government" in "U.K. Government", "Army" in "British Army": a capitalised state body
     right after a nationality or country is a name. Written in lower case ("the Russian military",
@@ -762,7 +801,7 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
         dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
 
     metonyms = _metonyms(body, ents, sents, rules)
-    spans = _legal_names(body, ents, rules)
+    spans = _legal_names(body, ents, rules) + _named_before_role(body, ents, sents, rules)
     org_names = {body[a:b] for a, b, lab in spans if lab == "ORG" and " " in body[a:b].strip()}
     sporty = _sporty(body, rules)
     for s0, e0, label in spans + metonyms:
