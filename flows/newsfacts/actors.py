@@ -377,8 +377,7 @@ def _metonyms(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int
         sent_text = body[sent[0]:sent[1]]
         sent_words = {w.rstrip(".") for w in _phrase(sent_text)}  # "... backed the government."
         party = label == "NORP" and _phrase(body[s0:e0]) in rules.party_names and bool(sent_words & rules.party_context)
-        if party or (label == "GPE" and (sporty and _club(body, s0, e0, sent_text, rules)
-                                         or _team_role_after(body, e0, rules))):
+        if party or (label == "GPE" and sporty and _club(body, s0, e0, sent_text, rules)):
             out.append((s0, e0, "ORG"))
     return out
 
@@ -411,26 +410,21 @@ def _club(body: str, s: int, e: int, sentence: str, rules: Rules) -> bool:
         w[0] in rules.match_words for w in (after, before) if w)
 
 
-_ROLE_THEN_NAME = re.compile(r"\s+([a-z]+(?:[ -][a-z]+)?)\s+[A-Z]")
+def _named_before_post(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
+                       rules: Rules) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """Organisations named right before a post in them and a person NER found: (teams, others).
 
-
-def _team_role_after(body: str, end: int, rules: Rules) -> bool:
-    """"Cleveland coach Romeo Crennel", "England captain Andrew Strauss": a place followed by a position
-    in a team and then a name is the team, in any document (a one-sentence item has no other sport words)."""
-    m = _ROLE_THEN_NAME.match(body, end)
-    return bool(m) and m.group(1) in rules.team_roles
-
-
-def _named_before_role(body: str, ents: list[tuple[int, int, str]], sents: list[tuple[int, int]],
-                       rules: Rules) -> list[tuple[int, int, str]]:
-    """Organisations NER missed, named right before a post in them and a person NER found ("Dodgers manager
-    Don Mattingly", "Harmonix co-founder Alex Rigopulos"): the capitalised words before the post, without
-    leading generic or function words ("Former coach ...", "When ..."), when NER gave them no label and
-    they are not a lone sentence opener ("Assistant coach ...")."""
+    A place NER labels GPE before a team position is the team, in any document (a one-sentence item has no
+    other sport words): "Italy coach Cesare Prandelli", "England captain Andrew Strauss". Capitalised words
+    NER gave no label before a team position or a post (``org_roles``) are an organisation NER missed:
+    "Dodgers manager Don Mattingly", "Harmonix co-founder Alex Rigopulos"; not a lone sentence opener
+    ("Assistant coach ..."), not the end of a longer name ("Hall of Fame receiver ..."), without leading
+    generic or function words ("Former ...", "When ...")."""
     roles = rules.team_roles | rules.org_roles
-    longest = max((len(r.split()) for r in roles), default=1)
+    longest = max(len(r.split()) for r in roles)
     starts = {a + len(body[a:b]) - len(body[a:b].lstrip()) for a, b in sents}  # each sentence's first word
-    out = []
+    places = {(a, b) for a, b, label in ents if label == "GPE"}
+    teams, others = [], []
     for ps, _, label in ents:
         if label != "PERSON":
             continue
@@ -439,9 +433,12 @@ def _named_before_role(body: str, ents: list[tuple[int, int, str]], sents: list[
             continue
         k = next((k for k in range(min(longest, len(left)), 0, -1)
                   if " ".join(t.low for t in left[-k:]) in roles and not left[-k].capitalised), 0)
-        before, name = left[:len(left) - k] if k else [], []
+        if not k:
+            continue
+        role = " ".join(t.low for t in left[-k:])
+        before, name = left[:-k], []
         while before and before[-1].capitalised and not before[-1].text.endswith("-") and _adjacent(
-                body, before[-1], (name[0] if name else left[len(left) - k]).start):
+                body, before[-1], (name[0] if name else left[-k]).start):
             name.insert(0, before.pop())
             if len(name) == 5 or name[0].start in starts:
                 break
@@ -453,10 +450,12 @@ def _named_before_role(body: str, ents: list[tuple[int, int, str]], sents: list[
         if not name or len(name) > 4:
             continue
         s, e = name[0].start, name[-1].end
-        if (len(name) == 1 and s in starts) or any(a < e and b > s for a, b, _ in ents):
-            continue
-        out.append((s, e, "ORG"))
-    return out
+        if (s, e) in places:
+            if role in rules.team_roles:
+                teams.append((s, e, "ORG"))
+        elif not (len(name) == 1 and s in starts) and not any(a < e and b > s for a, b, _ in ents):
+            others.append((s, e, "ORG"))
+    return teams, others
 
 
 def _state_body_end(body: str, end: int, rules: Rules) -> int | None:
@@ -800,8 +799,9 @@ def find_actor_candidates(body: str, ents: list[tuple[int, int, str]], sentences
     def drop(s: int, e: int, label: str, reason: str) -> None:
         dropped.append(_dropped_row(body, s, e, label, _sentence_of(sent_starts, s), reason))
 
-    metonyms = _metonyms(body, ents, sents, rules)
-    spans = _legal_names(body, ents, rules) + _named_before_role(body, ents, sents, rules)
+    teams, posts = _named_before_post(body, ents, sents, rules)
+    metonyms = list(dict.fromkeys(_metonyms(body, ents, sents, rules) + teams))  # a club may be both
+    spans = _legal_names(body, ents, rules) + posts
     org_names = {body[a:b] for a, b, lab in spans if lab == "ORG" and " " in body[a:b].strip()}
     sporty = _sporty(body, rules)
     for s0, e0, label in spans + metonyms:
