@@ -349,8 +349,8 @@ def test_party_context_word_at_the_end_of_its_sentence():
     assert not other  # no politics in the sentence: a group, no actor
 
 
-def test_a_place_before_a_team_position_and_a_name_is_the_team():
-    """One sentence, no other sport words: the position between place and name says it is a team."""
+def test_a_place_before_a_team_position_and_a_person_is_the_team():
+    """One sentence, no other sport words: the position between place and person says it is a team."""
     body = "Italy coach Cesare Prandelli said the defeat was unfair, and Texas governor Rick Perry agreed."
     rows = _mentions(body, [("GPE", "Italy"), ("PERSON", "Cesare Prandelli"), ("GPE", "Texas"),
                             ("PERSON", "Rick Perry")])
