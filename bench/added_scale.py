@@ -51,6 +51,13 @@ def prepare(working: Path, out: Path, copies: int) -> int:
     warehouse.attach_intermediate(con, out / "intermediate.duckdb")
     con.execute(warehouse.SCHEMA.read_text())
     replicate(con, copies)
+    # the copy stands as the current code made it: a working file of an older pipeline version would
+    # otherwise be recleaned whole by the round (its raw bytes are not copied), which is not what is timed
+    from newsfacts import gazetteer
+    from newsfacts.config import PIPELINE_VERSION
+    con.execute("update documents set pipeline_version = $1, entities_version = $1, ner_model = $2, "
+                "gazetteer_version = $3", [PIPELINE_VERSION, runs.ner_model_version(settings.spacy_model),
+                                            gazetteer.ensure_gazetteer(settings.gazetteer)])
     warehouse.reset_incremental(con, settings.sql_dir)
     transform(con, settings.sql_dir)
     # the models now stand as the current code builds them: the next run may rebuild only what it changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -30,6 +31,8 @@ def con(tmp_path):
     warehouse.append_rows(con, "entity_mentions", pd.DataFrame([
         dict(doc_id="a" * 16, mention_id=0, start_char=0, end_char=5, surface="Putin", label="PERSON",
              sentence_idx=0, source="ner", ner_model="m")]))
+    warehouse.append_rows(con, "toponym_mentions", pd.DataFrame([
+        dict(doc_id="a" * 16, start_char=15, end_char=19, surface="Kyiv", sentence_idx=0, source="ner")]))
     con.execute("""create table dim_location as select 'L1' as location_id, 'Kyiv' as name, 'city' as kind,
                    703448 as geonameid, null::varchar as iso3166_2, 'UA' as country_code,
                    50.45::double as latitude, 30.52::double as longitude""")
@@ -65,6 +68,10 @@ def test_good_batches_pass(con, tmp_path):
     ("dim_location", None, "update dim_location set latitude = 123", "expect_column_values_to_be_between"),
     ("fact_location_mention", ["a" * 16], "update fact_location_mention set location_id = 'L2'",
      "expect_column_values_to_be_in_set"),
+    ("fact_location_mention", ["a" * 16], "update fact_location_mention set start_char = 14",
+     "expect_column_pair_values_to_be_equal"),  # a span no toponym mention of the document has
+    ("fact_location_mention", ["a" * 16], "update fact_location_mention set surface = 'Kiev'",
+     "expect_column_pair_values_to_be_equal"),
     ("raw_documents", ["a" * 64], "update raw_documents set media_type = 'pdf'", "expect_column_values_to_be_in_set"),
 ])
 def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expectation):
@@ -78,3 +85,36 @@ def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expe
     assert f"table '{table}'" in str(err.value)
     if expectation:
         assert expectation in str(err.value)
+
+
+def test_suites_of_one_batch_share_its_documents(con, tmp_path):
+    """validate_all copies the batch's documents once for every suite that reads them, with the same
+    outcome as validating each table on its own."""
+    tables = ["documents", "sentences", "entity_mentions", "toponym_mentions"]
+    together = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, ["a" * 16])
+    alone = [_validate(con, tmp_path, t, ["a" * 16]) for t in tables]
+    assert [(g.table, g.success, g.rows) for g in together] == [(g.table, g.success, g.rows) for g in alone]
+    assert all(g.success for g in together) and [g.rows for g in together] == [1, 2, 1, 1]
+    con.execute("update sentences set start_char = 50, end_char = 60 where sentence_idx = 1")  # past the body
+    failed = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, ["a" * 16])
+    assert [g.success for g in failed] == [True, False, True, True]
+
+
+def test_an_edited_suite_is_saved_again_and_an_unchanged_one_read_back(con, tmp_path):
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    suite = json.loads((EXPECTATIONS / "dim_location.json").read_text())
+    (suites / "dim_location.json").write_text(json.dumps(suite))
+    gx_root = tmp_path / "gx-root"
+    assert gates.validate(con, "dim_location", "test", "r", suites, gx_root).success
+    digests = json.loads((gx_root / "gx" / "newsfacts_suite_digests.json").read_text())
+    gates._cached_checkpoint.cache_clear()  # as a new process: the unchanged suite is read back
+    assert gates.validate(con, "dim_location", "test", "r", suites, gx_root).success
+    assert json.loads((gx_root / "gx" / "newsfacts_suite_digests.json").read_text()) == digests
+    for e in suite["expectations"]:  # Kyiv (50.45 N) now out of range: the edit must take effect
+        if e["type"] == "expect_column_values_to_be_between" and e["kwargs"]["column"] == "latitude":
+            e["kwargs"]["max_value"] = 45
+    (suites / "dim_location.json").write_text(json.dumps(suite))
+    gates._cached_checkpoint.cache_clear()
+    result = gates.validate(con, "dim_location", "test", "r", suites, gx_root)
+    assert not result.success and "latitude" in " ".join(result.failures)

@@ -85,8 +85,7 @@ def _fan_out(task_fn, items: list, parts: int, *args):
 def _gate(con, settings: Settings, run_id: str, stage: str, tables: list[str], keys=None) -> None:
     """Validate the batch's rows of each table; on a failure roll the open transaction back, keep the
     record, stop the run."""
-    results = [gates.validate(con, t, stage, run_id, settings.expectations_dir, settings.gx_root, keys)
-               for t in tables]
+    results = gates.validate_all(con, tables, stage, run_id, settings.expectations_dir, settings.gx_root, keys)
     failed = [g for g in results if not g.success]
     if failed:
         con.execute("rollback")
