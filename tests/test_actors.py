@@ -148,6 +148,27 @@ def test_sql_fold_across_documents(tmp_path):
     con.close()
 
 
+def test_an_acronym_linked_in_one_document_is_that_organisation_in_others(tmp_path):
+    """IPAC is linked to its full name where both are written; a document writing IPAC alone joins it. CDC,
+    linked to two different names, keeps its own key where it stands alone."""
+    con = _warehouse(tmp_path / "w.duckdb", [
+        ("d1", "The Inter-Parliamentary Alliance on China (IPAC) warned. Centers for Disease Control (CDC) agreed.",
+         [("ORG", "Inter-Parliamentary Alliance on China"), ("ORG", "IPAC"), ("ORG", "Centers for Disease Control"),
+          ("ORG", "CDC")]),
+        ("d2", "IPAC members met in Prague. The CDC said little.", [("ORG", "IPAC"), ("ORG", "CDC")]),
+        ("d3", "The Caribbean Development Company (CDC) grew.", [("ORG", "Caribbean Development Company"),
+                                                                ("ORG", "CDC")]),
+    ])
+    actor = dict(con.execute("select doc_id || ':' || surface, actor_id from fact_actor_mention").fetchall())
+    assert actor["d2:IPAC"] == actor["d1:IPAC"] == actor["d1:Inter-Parliamentary Alliance on China"]
+    assert actor["d1:CDC"] == actor["d1:Centers for Disease Control"]
+    assert actor["d3:CDC"] == actor["d3:Caribbean Development Company"] != actor["d1:CDC"]
+    assert actor["d2:CDC"] not in (actor["d1:CDC"], actor["d3:CDC"])
+    aliases = con.execute("select aliases from dim_actor where actor_id = ?", [actor["d2:IPAC"]]).fetchone()[0]
+    assert set(aliases) == {"IPAC", "Inter-Parliamentary Alliance on China"}
+    con.close()
+
+
 def test_alias_cases_floor():
     cases = json.loads((ROOT / "tests" / "data" / "alias_cases.json").read_text(encoding="utf-8"))
     assert len(cases) >= 30
