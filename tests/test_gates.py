@@ -87,9 +87,9 @@ def test_planted_bad_data_fails_the_gate(con, tmp_path, table, keys, plant, expe
         assert expectation in str(err.value)
 
 
-def test_suites_of_one_batch_share_its_documents(con, tmp_path):
-    """validate_all copies the batch's documents once for every suite that reads them, with the same
-    outcome as validating each table on its own."""
+def test_suites_validated_together_match_each_validated_alone(con, tmp_path):
+    """validate_all shares one copy of the batch's documents among the suites that read it: the outcome
+    must be what validating each table on its own gives, and a planted fault must still fail its suite."""
     tables = ["documents", "sentences", "entity_mentions", "toponym_mentions"]
     together = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, ["a" * 16])
     alone = [_validate(con, tmp_path, t, ["a" * 16]) for t in tables]
