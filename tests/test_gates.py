@@ -118,3 +118,35 @@ def test_an_edited_suite_is_saved_again_and_an_unchanged_one_read_back(con, tmp_
     gates._cached_checkpoint.cache_clear()
     result = gates.validate(con, "dim_location", "test", "r", suites, gx_root)
     assert not result.success and "latitude" in " ".join(result.failures)
+
+
+def test_a_full_batch_of_real_documents_passes_under_the_writers_memory_cap(seeds_warehouse, tmp_path):
+    """A gate validates a whole batch (500 documents by default) inside the batch's open transaction, on the
+    writer's connection under its DuckDB memory cap (512 MB): the seeds' real rows, copied to 1,000 documents
+    with news-length bodies, must pass within a quarter of it. (The entity_mentions query that joined the
+    batch's mentions twice passed here too, yet needed more than the whole cap for 500 of the bench's pages,
+    whose longest documents hold 1,000 mentions: `make bench` runs those.)"""
+    import shutil
+
+    from newsfacts import loads
+    from newsfacts.config import Settings
+
+    assert Settings().duckdb_memory == "512MB"
+    path = tmp_path / "w.duckdb"
+    shutil.copy(seeds_warehouse, path)
+    con = warehouse.connect(path, memory_limit="128MB")
+    seeds = [d for (d,) in con.execute("select doc_id from documents").fetchall()]
+    copies = -(-1000 // len(seeds))
+    con.execute("begin")  # as the flow validates: the batch's rows not yet committed
+    for table in ("documents", *loads.ENTITY_TABLES):
+        con.execute(f"insert into {table} select t.* replace (t.doc_id || '-' || c.i as doc_id) "
+                    f"from {table} t cross join range({copies}) c(i)")
+    con.execute("update documents set body = body || repeat(' More of article ' || doc_id || ' follows.', 400) "
+                "where doc_id like '%-%'")  # each copy its own body, as long as a long news page
+    keys = [f"{d}-{i}" for d in seeds for i in range(copies)]
+    mentions = con.execute("select count(*) from entity_mentions where doc_id like '%-%'").fetchall()[0][0]
+    assert len(keys) >= 1000 and mentions >= 30_000, mentions
+    results = gates.validate_all(con, list(loads.ENTITY_TABLES), "entities", "r", EXPECTATIONS, tmp_path, keys)
+    assert [(g.table, g.success) for g in results] == [(t, True) for t in loads.ENTITY_TABLES]
+    assert results[1].rows == mentions
+    con.execute("rollback")
