@@ -2,7 +2,8 @@
 
 1. the seeds gold (a real pipeline run on seeds/ into a scratch warehouse, scored by the shared scorer);
 2. article-body extraction on the 181 benchmark pages (newsfacts vs trafilatura alone);
-3. place resolution cross-corpus (each corpus with the ranker trained without it), then LGL in detail;
+3. place resolution cross-corpus (each corpus with the ranker trained without it), then LGL in detail, and
+   TUD-Loc-2013 when NEWSFACTS_TUD_LOC names its 0-all folder (it cannot be shared: CC BY-NC-SA);
 4. actors on the shared development set Reuters-128 beside plain spaCy NER (shared scorer), and actor
    alias folding on tests/data/alias_cases.json.
 """
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,6 +48,10 @@ def main() -> int:
                          str(shared / "data/article-extraction-benchmark")]) != 0
     failures += section("places, cross-corpus first (GeoVirus, LGL; official scorer + end to end)",
                         [py, "bench/eval_places.py", "--shared", str(shared)]) != 0
+    tud = os.environ.get("NEWSFACTS_TUD_LOC")
+    if tud:
+        failures += section("places on TUD-Loc-2013 (held out from training and every rule)",
+                            [py, "bench/eval_tud_loc.py", tud]) != 0
     failures += section("LGL toponym resolution (production model: in-sample on LGL)",
                         [py, "bench/eval_lgl.py", "--lgl", str(shared / "data/lgl/lgl.xml")]) != 0
     failures += section("actors on Reuters-128 (development set: in-sample) beside plain spaCy NER",

@@ -84,8 +84,10 @@ def test_every_setting_is_documented_and_every_documented_setting_exists():
     assert settings, "no settings found in config.py"
     operations = (DOCS / "operations.md").read_text(encoding="utf-8")
     assert {s for s in settings if s not in operations} == set()
-    # settings the code reads elsewhere, and the test suite's own switches (tests/conftest.py)
-    readers = [*(ROOT / "flows" / "newsfacts").glob("*.py"), ROOT / "tests" / "conftest.py"]
+    # settings the code reads elsewhere, the evaluation scripts' switches (bench/) and the test suite's own
+    # (tests/conftest.py)
+    readers = [*(ROOT / "flows" / "newsfacts").glob("*.py"), *(ROOT / "bench").glob("*.py"),
+               ROOT / "tests" / "conftest.py"]
     code = "\n".join(p.read_text() for p in readers)
     known = settings | set(re.findall(r"NEWSFACTS_[A-Z_]+", code))
     documented = {s.rstrip("_") for page in _pages()
