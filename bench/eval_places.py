@@ -44,10 +44,16 @@ def official(shared: Path, corpus: str, model: Path) -> str:
 def end_to_end(shared: Path, corpus: str, model: Path) -> dict:
     """Precision, recall and F1 of found places (span overlap and within 161 km), with `model`."""
     os.environ["NEWSFACTS_PLACES_MODEL"] = str(model)
+    tp = _train_places()
+    return score_found(tp.CORPORA[corpus][1](shared / tp.CORPORA[corpus][0]))
+
+
+def score_found(docs: list[dict]) -> dict:
+    """newsfacts finds and resolves the toponyms of `docs` ({"text", "toponyms": [(start, end, lat, lon)]});
+    a found place is right when its span overlaps a gold span and it lies within 161 km of that gold point."""
     from newsfacts.geocode import geocode
 
     tp = _train_places()
-    docs = tp.CORPORA[corpus][1](shared / tp.CORPORA[corpus][0])
     t0 = time.perf_counter()
     outs = list(geocode({"id": str(i), "text": d["text"]} for i, d in enumerate(docs)))
     right_found = found = right_gold = gold = 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
+import importlib.util
 import re
 import sys
 import time
@@ -30,10 +30,12 @@ from pathlib import Path
 TAG = re.compile(r"<([A-Z]+)[^>]*>(.*?)</[A-Z]+>", re.S)
 
 
-def km(a: float, b: float, c: float, d: float) -> float:
-    p = math.pi / 180
-    x = math.sin((c - a) * p / 2) ** 2 + math.cos(a * p) * math.cos(c * p) * math.sin((d - b) * p / 2) ** 2
-    return 12742 * math.asin(math.sqrt(x))
+def _eval_places():
+    """bench/eval_places.py, whose end-to-end scoring and distance this uses (bench is no package)."""
+    spec = importlib.util.spec_from_file_location("eval_places", Path(__file__).with_name("eval_places.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def read_tud(folder: Path) -> list[dict]:
@@ -67,6 +69,7 @@ def read_tud(folder: Path) -> list[dict]:
 def given_spans(docs: list[dict]) -> dict:
     from newsfacts.geocode import geocode
 
+    km = _eval_places()._train_places().km
     t0 = time.perf_counter()
     outs = list(geocode({"id": d["id"], "text": d["text"], "spans": [[s, e] for s, e, *_ in d["toponyms"]]}
                         for d in docs))
@@ -87,25 +90,10 @@ def given_spans(docs: list[dict]) -> dict:
 
 
 def end_to_end(docs: list[dict]) -> dict:
-    from newsfacts.geocode import geocode
-
-    outs = list(geocode({"id": d["id"], "text": d["text"]} for d in docs))
-    right_found = found = right_gold = gold = 0
-    for d, out in zip(docs, outs, strict=True):
-        places = [p for p in out["places"] if p and p.get("latitude") is not None]
-        golds = [(s, e, lat, lon) for s, e, _, lat, lon in d["toponyms"] if lat is not None]
-        found += len(places)
-        gold += len(golds)
-
-        def right(p, g):
-            s, e, lat, lon = g
-            return p["start"] < e and p["end"] > s and km(p["latitude"], p["longitude"], lat, lon) <= 161
-
-        right_found += sum(any(right(p, g) for g in golds) for p in places)
-        right_gold += sum(any(right(p, g) for p in places) for g in golds)
-    prec, rec = right_found / found if found else 0.0, right_gold / gold if gold else 0.0
-    return {"precision": round(100 * prec, 1), "recall": round(100 * rec, 1),
-            "f1": round(2 * prec * rec / (prec + rec), 3) if prec + rec else 0.0, "found": found, "gold": gold}
+    """eval_places' end-to-end score over the annotations that have a point."""
+    located = [{"text": d["text"], "toponyms": [(s, e, lat, lon) for s, e, _, lat, lon in d["toponyms"]
+                                                if lat is not None]} for d in docs]
+    return _eval_places().score_found(located)
 
 
 def main() -> int:
