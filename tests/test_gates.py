@@ -100,6 +100,27 @@ def test_suites_validated_together_match_each_validated_alone(con, tmp_path):
     assert [g.success for g in failed] == [True, False, True, True]
 
 
+def test_a_batch_validated_in_slices_decides_what_the_whole_batch_does(con, tmp_path):
+    """A transform that rebuilt every document validates its facts a slice of documents at a time: each
+    slice is its own result, a fault in any slice fails the gate, and a whole-table suite runs once."""
+    second = "b" * 16
+    warehouse.append_rows(con, "documents", pd.DataFrame([dict(
+        doc_id=second, content_hash="b" * 64, source_uri="y.txt", title="T", body=BODY, language="en",
+        story_id=second, cleaned_at=NOW, run_id="r", pipeline_version="t")]))
+    warehouse.append_rows(con, "sentences", pd.DataFrame([
+        dict(doc_id=second, sentence_idx=0, paragraph_idx=0, start_char=0, end_char=20)]))
+    keys, tables = ["a" * 16, second], ["sentences", "dim_location"]
+    whole = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, keys)
+    sliced = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, keys, slice_size=1)
+    assert [(g.table, g.rows) for g in whole] == [("sentences", 3), ("dim_location", 1)]
+    assert [(g.table, g.rows, g.success) for g in sliced] == [
+        ("sentences", 2, True), ("sentences", 1, True), ("dim_location", 1, True)]
+    con.execute(f"update sentences set start_char = 50, end_char = 60 where doc_id = '{second}'")  # past its body
+    sliced = gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, keys, slice_size=1)
+    assert [g.success for g in sliced] == [True, False, True]
+    assert not all(g.success for g in gates.validate_all(con, tables, "test", "r", EXPECTATIONS, tmp_path, keys))
+
+
 def test_an_edited_suite_is_saved_again_and_an_unchanged_one_read_back(con, tmp_path):
     suites = tmp_path / "suites"
     suites.mkdir()

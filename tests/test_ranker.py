@@ -58,6 +58,29 @@ def test_scores_a_whole_table_in_one_batch():
     assert dict(scores)["PPLC"] > dict(scores)["PPL"]
 
 
+def test_each_row_gets_its_own_score_on_a_table_of_many_row_groups():
+    """Scores go back by position: on a table of several row groups (DuckDB scans those in parallel), each
+    row's score is what the model gives that row's features, and no other column changes."""
+    prod = ranker.Ranker.load(MODELS / "places_ranker.json")
+    con = duckdb.connect()
+    con.execute("""
+        create table t as
+        select i as id, 'd' || (i // 7) as doc_id, 0 as start_char, 'city' as kind, 'geonames' as origin,
+               'exact' as method, 'official' as name_type, null::varchar as qualifier,
+               case when i % 3 = 0 then 'PPLC' else 'PPL' end as feature_code, (i % 997) / 100 as log_population,
+               i % 2 = 0 as as_written, false as surface_upper, false as surface_dotted, 6 as name_length,
+               false as is_calendar_word, false as is_demonym_word, 1 + i % 5 as candidates,
+               (i % 13) / 2 as population_gap, 1 + i % 4 as population_rank, i % 3 as country_readings,
+               null::double as base_score
+        from range(300000) as r(i)""")
+    before = con.execute("select * exclude (base_score) from t order by id").df()
+    ranker.score_table(con, "t", "base_score", prod.prior)
+    after = con.execute("select * from t order by id").df()
+    expected = prod.prior.predict(before[prod.prior.numeric + list(prod.prior.categorical)])
+    assert after.drop(columns="base_score").equals(before)
+    assert len(set(expected.round(6))) > 50 and (after["base_score"].to_numpy() == expected).all()
+
+
 def test_model_file_is_selectable_and_must_exist(monkeypatch, tmp_path):
     monkeypatch.setenv("NEWSFACTS_PLACES_MODEL", str(tmp_path / "absent.json"))
     with pytest.raises(FileNotFoundError, match="train-places"):

@@ -82,10 +82,12 @@ def _fan_out(task_fn, items: list, parts: int, *args):
 
 # --- gates ---------------------------------------------------------------------------------------------
 
-def _gate(con, settings: Settings, run_id: str, stage: str, tables: list[str], keys=None) -> None:
-    """Validate the batch's rows of each table; on a failure roll the open transaction back, keep the
-    record, stop the run."""
-    results = gates.validate_all(con, tables, stage, run_id, settings.expectations_dir, settings.gx_root, keys)
+def _gate(con, settings: Settings, run_id: str, stage: str, tables: list[str], keys=None,
+          slice_size: int | None = None) -> None:
+    """Validate the batch's rows of each table (``slice_size`` keys at a time, if given); on a failure roll
+    the open transaction back, keep the record, stop the run."""
+    results = gates.validate_all(con, tables, stage, run_id, settings.expectations_dir, settings.gx_root, keys,
+                                 slice_size)
     failed = [g for g in results if not g.success]
     if failed:
         con.execute("rollback")
@@ -148,9 +150,10 @@ def transform_task(con, settings: Settings, run_id: str) -> list[str]:
     then gate every mart before anything can be published."""
     models = warehouse.run_models(con, settings.sql_dir, "tail", True, settings.transform_chunk)
     # each fact suite validates the rows of the documents rebuilt in its table (a full rebuild lists every
-    # document; an actor key a new document changed rebuilds an old one's actor facts), dims whole
+    # document; an actor key a new document changed rebuilds an old one's actor facts), a chunk of documents
+    # at a time so memory stays flat; dims whole
     for table, rebuilt in warehouse.rebuilt_documents(con, settings.sql_dir, MART_GATES).items():
-        _gate(con, settings, run_id, "transform", [table], rebuilt)
+        _gate(con, settings, run_id, "transform", [table], rebuilt, settings.transform_chunk)
     return models
 
 

@@ -176,10 +176,25 @@ def batch_frame(con: duckdb.DuckDBPyConnection, suite_json: dict, keys: list[str
 
 
 def validate_all(con: duckdb.DuckDBPyConnection, tables: list[str], stage: str, run_id: str,
-                 expectations_dir: Path, gx_root: Path, keys: list[str] | None = None) -> list[GateResult]:
-    """Validate each table's rows of one batch."""
-    batch = Batch(con, keys)
-    return [validate(con, t, stage, run_id, expectations_dir, gx_root, keys, batch) for t in tables]
+                 expectations_dir: Path, gx_root: Path, keys: list[str] | None = None,
+                 slice_size: int | None = None) -> list[GateResult]:
+    """Validate each table's rows of one batch.
+
+    With ``slice_size``, a suite that reads the batch validates ``slice_size`` keys at a time (one result
+    each), so a transform that rebuilt every document of a large warehouse never holds all its facts in
+    one DataFrame; every expectation is per row or per document, so slices decide what the whole would."""
+    if not slice_size or keys is None or len(keys) <= slice_size:
+        batch = Batch(con, keys)
+        return [validate(con, t, stage, run_id, expectations_dir, gx_root, keys, batch) for t in tables]
+    results = []
+    for t in tables:
+        query = load_suite(expectations_dir, t)["meta"]["batch_query"]
+        if "{batch_keys}" in query or "{batch_documents}" in query:
+            results += [validate(con, t, stage, run_id, expectations_dir, gx_root, keys[i:i + slice_size])
+                        for i in range(0, len(keys), slice_size)]
+        else:
+            results.append(validate(con, t, stage, run_id, expectations_dir, gx_root, keys))
+    return results
 
 
 def validate(con: duckdb.DuckDBPyConnection, table: str, stage: str, run_id: str, expectations_dir: Path,

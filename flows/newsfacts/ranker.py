@@ -140,20 +140,24 @@ def using(ranker: Ranker):
 
 
 def score_table(con: duckdb.DuckDBPyConnection, table: str, column: str, stage: Stage | None) -> None:
-    """Fill `column` of `table` with the stage's log-odds, over the whole table at once (Arrow round trip).
+    """Fill `column` of `table` with the stage's log-odds, over the whole table at once.
 
+    Only the feature columns leave DuckDB (Arrow to pandas), and the scores come back as one Arrow column
+    joined by position: a round trip of every column doubled the transform's peak memory per chunk.
     ``table`` may be qualified (``temp.main.x``: an incremental run's new rows; ``"intermediate".main.x``); it is
     rebuilt where it is."""
     if stage is None:
         return
-    tbl = con.sql(f"select * from {table}").to_arrow_table()
     cols = stage.numeric + list(stage.categorical)
-    scores = stage.predict(tbl.select(cols).to_pandas())
-    tbl = tbl.set_column(tbl.schema.get_field_index(column), column, pa.array(scores, type=pa.float64()))
-    con.register("_nf_scored", tbl)
+    listed = ", ".join(f'"{c}"' for c in cols)
+    features = con.sql(f"select {listed} from {table}").to_arrow_table().to_pandas()
+    scores = pa.table({"_nf_score": pa.array(stage.predict(features), type=pa.float64())})
+    del features
+    con.register("_nf_scored", scores)
     try:
         temp = "temp " if table.startswith("temp.") else ""  # DuckDB wants the keyword for the temp catalog
-        con.execute(f"create or replace {temp}table {table} as select * from _nf_scored")
+        con.execute(f"create or replace {temp}table {table} as select t.* replace (s._nf_score as {column}) "
+                    f"from {table} t positional join _nf_scored s")
     finally:
         con.unregister("_nf_scored")
 
